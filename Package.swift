@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+//
+// sootctl: characterising soot in TEM images (aggregate segmentation, aggregate
+// properties, primary-particle sizing, statistics). See Docs/Architecture.md for what each
+// target owns and which may import which.
+import PackageDescription
+
+let package = Package(
+    name: "sootctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "ImageCore", targets: ["ImageCore"]),
+        .library(name: "NeuralNet", targets: ["NeuralNet"]),
+        .library(name: "Classifiers", targets: ["Classifiers"]),
+        .library(name: "PrimarySizing", targets: ["PrimarySizing"]),
+        .library(name: "Statistics", targets: ["Statistics"]),
+        .library(name: "Synthesis", targets: ["Synthesis"]),
+        .executable(name: "sootctl", targets: ["sootctl"]),
+        .executable(name: "sootbench", targets: ["sootbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // System libraries: one module map and one shim header each.
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+        .systemLibrary(
+            name: "CLAPACKE", pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"]), .brew(["lapack"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CTIFF", pkgConfig: "libtiff-4",
+            providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
+
+        // Libraries.
+        .target(
+            name: "ImageCore",
+            dependencies: [
+                "CPNG", "CTIFF", "CLAPACKE",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]),
+        .target(
+            name: "NeuralNet",
+            dependencies: ["COpenBLAS"]),
+        .target(
+            name: "Statistics"),
+        .target(
+            name: "Classifiers",
+            dependencies: ["ImageCore", "NeuralNet", "Statistics"]),
+        .target(
+            name: "PrimarySizing",
+            dependencies: ["ImageCore", "Statistics"]),
+        .target(
+            name: "Synthesis",
+            dependencies: ["ImageCore"]),
+
+        // Executables: the thin CLI and the benchmark driver.
+        .executableTarget(
+            name: "sootctl",
+            dependencies: [
+                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "sootbench",
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis"]),
+
+        // Tests.
+        .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis"]),
+        .testTarget(name: "PrimarySizingTests", dependencies: ["PrimarySizing"]),
+        .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

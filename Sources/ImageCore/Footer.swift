@@ -1,0 +1,51 @@
+/// The instrument's data bar at the bottom of a TEM image, as found by `detectFooter`.
+public struct Footer: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// A bright bar (UBC style): a row whose mean exceeds 90 % of white.
+        case white
+        /// A black bar (e.g. NRC images): a row that is exactly 0 everywhere.
+        case black
+    }
+    /// Which rule found it.
+    public let kind: Kind
+    /// First footer row; the image proper is rows 0..<startRow.
+    public let startRow: Int
+}
+
+/// Finds the footer of a TEM image (atems `+tools/load_imgs.m`, METHODS.md section 2).
+///
+/// White footer: the first row, scanning from the top, whose sum exceeds 0.9 x width x white.
+/// Black footer (py-atems addition): if there is no white row, the first row whose sum is
+/// exactly zero. The scan starts at row 1: a footer at row 0 would leave no image.
+/// - Parameters:
+///   - image: the image, values 0...1 (white = 1 whatever the bit depth).
+///   - bottomQuarterOnly: search only the bottom quarter, so that an over-exposed row inside
+///     the image is not taken for a footer (not the reference behaviour; off by default).
+/// - Returns: the footer, or nil when there is none.
+public func detectFooter(_ image: GrayImage, bottomQuarterOnly: Bool = false) -> Footer? {
+    let firstRow = bottomQuarterOnly ? image.height - image.height / 4 : 1
+    guard firstRow < image.height else { return nil }
+    let limit = 0.9 * Double(image.width)
+    var firstBlack: Int?
+    var firstWhiteFound: Int?
+    image.pixels.withUnsafeBufferPointer { p in
+        for r in firstRow..<image.height {
+            var sum = 0.0
+            var anyNonzero = false
+            let base = r * image.width
+            for c in 0..<image.width {
+                let v = p[base + c]
+                sum += Double(v)
+                anyNonzero = anyNonzero || v != 0
+            }
+            if sum > limit {
+                firstWhiteFound = r
+                return
+            }
+            if !anyNonzero && firstBlack == nil { firstBlack = r }
+        }
+    }
+    if let white = firstWhiteFound { return Footer(kind: .white, startRow: white) }
+    if let black = firstBlack { return Footer(kind: .black, startRow: black) }
+    return nil
+}

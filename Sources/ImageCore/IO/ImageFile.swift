@@ -1,0 +1,141 @@
+import Foundation
+
+/// File formats sootctl reads.
+public enum ImageFileFormat: String, Sendable, Codable {
+    case png = "PNG"
+    case tiff = "TIFF"
+}
+
+/// How the samples of an image file are organised.
+public enum ImageColorModel: String, Sendable, Codable {
+    case bilevel
+    case gray
+    case grayAlpha = "gray+alpha"
+    case rgb
+    case rgba
+    case palette
+
+    /// Samples per pixel as stored (a palette index counts as one).
+    public var channelCount: Int {
+        switch self {
+        case .bilevel, .gray, .palette: return 1
+        case .grayAlpha: return 2
+        case .rgb: return 3
+        case .rgba: return 4
+        }
+    }
+}
+
+/// What a file says about itself, independent of the decoded pixels.
+public struct ImageFileInfo: Sendable, Equatable, Codable {
+    public var format: ImageFileFormat
+    public var width: Int
+    public var height: Int
+    /// Bits per sample as stored (1, 2, 4, 8 or 16).
+    public var bitDepth: Int
+    public var colorModel: ImageColorModel
+    /// Compression scheme, e.g. "deflate" or "CCITT Group 3".
+    public var compression: String
+    /// Number of pages (TIFF directories); only the first is read.
+    public var pageCount: Int
+    /// Pixel size stored in the file, when present and plausible.
+    public var pixelSize: PixelSize?
+    /// Why a stored resolution was not used as a pixel size, if one was ignored.
+    public var pixelSizeNote: String?
+
+    /// Largest stored sample value (255 for 8-bit, 65535 for 16-bit, 1 for bilevel).
+    public var maximumSampleValue: Int {
+        colorModel == .palette ? 255 : (1 << bitDepth) - 1
+    }
+}
+
+/// A decoded image with the facts of the file it came from.
+public struct DecodedImage: Sendable {
+    /// The gray image (first channel of colour files), values in 0...1.
+    public var image: GrayImage
+    /// What the file says about itself.
+    public var info: ImageFileInfo
+}
+
+/// Reads PNG and TIFF files.
+public enum ImageReader {
+    /// Decodes an image file, detecting the format from its leading bytes.
+    /// - Throws: `ImageCoreError` naming the file and why it cannot be read.
+    public static func read(_ path: String) throws -> DecodedImage {
+        let bytes = try readBytes(path)
+        if PNGCodec.isPNG(bytes) { return try PNGCodec.decode(bytes, path: path) }
+        if TIFFCodec.isTIFF(bytes) { return try TIFFCodec.decode(path: path) }
+        throw ImageCoreError.unrecognisedFormat(path: path)
+    }
+
+    /// Reads a mask file: every nonzero pixel (after WhiteIsZero inversion) is `true`.
+    /// - Throws: `ImageCoreError` as `read(_:)`.
+    public static func readMask(_ path: String) throws -> BinaryMask {
+        let decoded = try read(path)
+        return BinaryMask(decoded.image, above: 0)
+    }
+
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ImageCoreError.cannotOpen(path: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw ImageCoreError.cannotOpen(path: path, reason: "is a directory")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImageCoreError.cannotOpen(path: path, reason: "permission denied or unreadable")
+        }
+        guard !data.isEmpty else { throw ImageCoreError.emptyFile(path: path) }
+        return [UInt8](data)
+    }
+}
+
+/// Writes PNG files atomically (to a temporary file in the same folder, then renamed).
+public enum ImageWriter {
+    /// Writes an 8-bit gray PNG; the pixel size, when known, goes into a `pixel_size_nm` text chunk.
+    public static func writePNG8(_ image: GrayImage, to path: String) throws {
+        let png = try PNGCodec.encode(
+            width: image.width, height: image.height, channels: 1, bytes8: image.bytes8(),
+            samples16: nil, pixelSize: image.pixelSize, path: path)
+        try writeAtomically(png, to: path)
+    }
+
+    /// Writes a 16-bit gray PNG (values 0...1 scaled to 0...65535, rounded).
+    public static func writePNG16(_ image: GrayImage, to path: String) throws {
+        let samples = image.pixels.map { UInt16((min(max($0, 0), 1) * 65535).rounded()) }
+        let png = try PNGCodec.encode(
+            width: image.width, height: image.height, channels: 1, bytes8: nil,
+            samples16: samples, pixelSize: image.pixelSize, path: path)
+        try writeAtomically(png, to: path)
+    }
+
+    /// Writes a mask as an 8-bit PNG with values 0 and 255.
+    public static func writeMask(_ mask: BinaryMask, to path: String) throws {
+        let png = try PNGCodec.encode(
+            width: mask.width, height: mask.height, channels: 1, bytes8: mask.bits.map { $0 != 0 ? 255 : 0 },
+            samples16: nil, pixelSize: mask.pixelSize, path: path)
+        try writeAtomically(png, to: path)
+    }
+
+    /// Writes an 8-bit RGB PNG from interleaved R, G, B bytes (`width * height * 3` of them).
+    public static func writeRGB(width: Int, height: Int, rgb: [UInt8], pixelSize: PixelSize?, to path: String) throws {
+        guard rgb.count == width * height * 3 else {
+            throw ImageCoreError.invalidGeometry(width: width, height: height, count: rgb.count / 3)
+        }
+        let png = try PNGCodec.encode(
+            width: width, height: height, channels: 3, bytes8: rgb, samples16: nil,
+            pixelSize: pixelSize, path: path)
+        try writeAtomically(png, to: path)
+    }
+
+    /// Writes bytes to a temporary file beside `path` and renames it into place, so a reader
+    /// never sees a half-written file.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ImageCoreError.writeFailed(path: path, detail: error.localizedDescription)
+        }
+    }
+}

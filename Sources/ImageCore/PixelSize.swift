@@ -1,0 +1,33 @@
+/// Where a pixel size came from, so reports can say how much to trust it.
+public enum PixelSizeSource: String, Sendable, Codable, CaseIterable {
+    /// Given explicitly by the user (command-line flag or API argument).
+    case user
+    /// A `pixel_size_nm` text chunk in a PNG (written by sootctl and readable by any PNG tool).
+    case pngText = "png-text"
+    /// TIFF `XResolution`/`YResolution` with a metric or inch `ResolutionUnit`.
+    case tiffResolution = "tiff-resolution"
+    /// Read from a sidecar file next to the image.
+    case sidecar
+}
+
+/// The physical size of one (square) pixel.
+///
+/// sootctl never assumes a pixel size: anything that reports nanometres requires one and
+/// throws when it is missing (atems silently uses 1 nm/px; METHODS.md section 1.1).
+public struct PixelSize: Sendable, Equatable, Codable {
+    /// Nanometres per pixel, > 0 and finite.
+    public let nanometersPerPixel: Double
+    /// Where the value came from.
+    public let source: PixelSizeSource
+
+    /// Plausible TEM pixel sizes, nm/px. Resolution tags outside this range are the
+    /// screen defaults of image editors (72 dpi = 352,778 nm/px), not a calibration.
+    public static let plausibleRangeNm: ClosedRange<Double> = 1e-3...1e3
+
+    /// Creates a pixel size; returns nil for zero, negative, NaN or infinite values.
+    public init?(nanometersPerPixel: Double, source: PixelSizeSource) {
+        guard nanometersPerPixel.isFinite, nanometersPerPixel > 0 else { return nil }
+        self.nanometersPerPixel = nanometersPerPixel
+        self.source = source
+    }
+}

@@ -1,0 +1,110 @@
+// sootbench: times sootctl's heavy primitives on a full-size (2240 x 1952) TEM image.
+//
+//   swift run -c release sootbench imagecore [--image PATH] [--repeat N] [--json FILE]
+//
+// Prints one line per primitive (median seconds over N runs and megapixels per second) and,
+// with --json, writes the same figures for Benchmarks/compare.py to set beside the Python peers.
+import Foundation
+import ImageCore
+import NeuralNet
+import Synthesis
+
+struct Timing: Encodable {
+    let name: String
+    let seconds: Double
+    let megapixelsPerSecond: Double
+}
+
+func measure(_ name: String, pixels: Int, repeat count: Int, _ body: () -> Void) -> Timing {
+    var samples: [Double] = []
+    for _ in 0..<count {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    samples.sort()
+    let median = samples[samples.count / 2]
+    let timing = Timing(name: name, seconds: median, megapixelsPerSecond: Double(pixels) / 1e6 / median)
+    print(String(format: "%-38@ %9.4f s %10.1f Mpx/s", name as NSString, median, timing.megapixelsPerSecond))
+    return timing
+}
+
+@inline(never) func consume<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+func benchImageCore(imagePath: String?, repeatCount: Int, jsonPath: String?) throws {
+    let image: GrayImage
+    if let imagePath {
+        image = try ImageReader.read(imagePath).image
+        print("image: \(imagePath) (\(image.width) x \(image.height))")
+    } else {
+        let scene = DiskScene.chains(width: 2240, height: 1952, count: 12, spheresPerChain: 10...60,
+                                     diameterPixels: 30...60, seed: 7)
+        image = scene.render(seed: 7).image
+        print("image: synthetic 2240 x 1952 (no --image given)")
+    }
+    print("threads: \(imageCoreThreadCount), repeats: \(repeatCount) (median reported)")
+    let n = image.count
+    let level = otsuThreshold(image)
+    let mask = BinaryMask(image.quantized8(), above: Float(level)).inverted()
+    let labels = label(mask)
+    var timings: [Timing] = []
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("sootbench-\(getpid()).png").path
+    try ImageWriter.writePNG8(image, to: tmp)
+    defer { try? FileManager.default.removeItem(atPath: tmp) }
+    timings.append(measure("png read", pixels: n, repeat: repeatCount) { consume(try? ImageReader.read(tmp)) })
+    timings.append(measure("png write", pixels: n, repeat: repeatCount) { try? ImageWriter.writePNG8(image, to: tmp) })
+    timings.append(measure("otsu threshold", pixels: n, repeat: repeatCount) { consume(otsuThreshold(image)) })
+    timings.append(measure("gaussian sigma 4", pixels: n, repeat: repeatCount) { consume(gaussianFilter(image, sigma: 4)) })
+    timings.append(measure("bilateral 5x5", pixels: n, repeat: repeatCount) { consume(bilateralFilter(image)) })
+    timings.append(measure("local entropy 15x15", pixels: n, repeat: repeatCount) { consume(localEntropy(image, windowSize: 15)) })
+    timings.append(measure("resize area 1/2", pixels: n, repeat: repeatCount) {
+        consume(resize(image, width: image.width / 2, height: image.height / 2, method: .area))
+    })
+    let disk80 = StructuringElement.disk(radius: 80)
+    timings.append(measure("gray closing disk r80", pixels: n, repeat: repeatCount) { consume(close(image, disk80)) })
+    let disk80m = StructuringElement.disk(radius: 80, shape: .matlab)
+    timings.append(measure("gray closing MATLAB disk r80", pixels: n, repeat: repeatCount) { consume(close(image, disk80m)) })
+    timings.append(measure("gray bottom-hat disk r20", pixels: n, repeat: repeatCount) {
+        consume(bottomHat(image, .disk(radius: 20)))
+    })
+    timings.append(measure("binary closing disk r20", pixels: n, repeat: repeatCount) { consume(close(mask, .disk(radius: 20))) })
+    timings.append(measure("euclidean distance transform", pixels: n, repeat: repeatCount) { consume(distanceTransform(mask)) })
+    timings.append(measure("label 8-connected", pixels: n, repeat: repeatCount) { consume(label(mask)) })
+    timings.append(measure("region properties", pixels: n, repeat: repeatCount) { consume(regionProperties(of: labels)) })
+    timings.append(measure("thin to skeleton", pixels: n, repeat: repeatCount) { consume(thin(mask)) })
+    let edm = distanceToBackground(mask)
+    let negated = edm.map { -$0 }
+    timings.append(measure("watershed of distance map", pixels: n, repeat: repeatCount) {
+        consume(watershed(negated, width: image.width, height: image.height, mask: mask))
+    })
+    let closed = close(image, disk80)
+    timings.append(measure("quadratic surface fit (LAPACK)", pixels: n, repeat: repeatCount) {
+        consume(try? QuadraticSurface.fit(closed.pixels, width: image.width, height: image.height))
+    })
+    if let jsonPath {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(timings).write(to: URL(fileURLWithPath: jsonPath))
+        print("wrote \(jsonPath)")
+    }
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+let suite = arguments.first ?? "imagecore"
+do {
+    switch suite {
+    case "imagecore":
+        try benchImageCore(imagePath: option("--image"), repeatCount: Int(option("--repeat") ?? "3") ?? 3,
+                           jsonPath: option("--json"))
+    default:
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("sootbench: \(error.localizedDescription)\n".utf8))
+    exit(1)
+}
