@@ -71,12 +71,15 @@ let package = Package(
             dependencies: ["ImageCore", "NeuralNet", "Synthesis"]),
 
         // Tests.
-        .testTarget(name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis"]),
+        .target(name: "TestSupport", dependencies: ["ImageCore"], path: "Tests/TestSupport"),
+        .testTarget(
+            name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
-        .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis"]),
+        .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis", "TestSupport"]),
         .testTarget(name: "PrimarySizingTests", dependencies: ["PrimarySizing"]),
-        .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis"]),
+        .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

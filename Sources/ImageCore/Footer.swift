@@ -10,6 +10,11 @@ public struct Footer: Sendable, Equatable, Codable {
     public let kind: Kind
     /// First footer row; the image proper is rows 0..<startRow.
     public let startRow: Int
+
+    public init(kind: Kind, startRow: Int) {
+        self.kind = kind
+        self.startRow = startRow
+    }
 }
 
 /// Finds the footer of a TEM image (atems `+tools/load_imgs.m`, METHODS.md section 2).

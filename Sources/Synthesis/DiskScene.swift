@@ -98,3 +98,14 @@ public struct DiskScene: Sendable {
         return (image, mask)
     }
 }
+
+extension DiskScene {
+    /// The example image the README's quick start runs on (`Examples/synthetic_soot.png`):
+    /// 640 x 480 px at 0.8 nm/px with three chains of 18-30 nm spheres.
+    public static func readmeExample() -> (image: GrayImage, mask: BinaryMask) {
+        let scene = DiskScene.chains(
+            width: 640, height: 480, count: 3, spheresPerChain: 6...14, diameterPixels: 22...38, seed: 2021,
+            pixelSize: PixelSize(nanometersPerPixel: 0.8, source: .user))
+        return scene.render(seed: 2021)
+    }
+}

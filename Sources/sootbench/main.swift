@@ -25,7 +25,8 @@ func measure(_ name: String, pixels: Int, repeat count: Int, _ body: () -> Void)
     samples.sort()
     let median = samples[samples.count / 2]
     let timing = Timing(name: name, seconds: median, megapixelsPerSecond: Double(pixels) / 1e6 / median)
-    print(String(format: "%-38@ %9.4f s %10.1f Mpx/s", name as NSString, median, timing.megapixelsPerSecond))
+    let padded = name.padding(toLength: 34, withPad: " ", startingAt: 0)
+    print(padded + String(format: " %9.4f s %10.1f Mpx/s", median, timing.megapixelsPerSecond))
     return timing
 }
 
@@ -100,8 +101,14 @@ do {
     case "imagecore":
         try benchImageCore(imagePath: option("--image"), repeatCount: Int(option("--repeat") ?? "3") ?? 3,
                            jsonPath: option("--json"))
+    case "write-example":
+        // Regenerates the README example (Examples/synthetic_soot.png and its mask).
+        let (image, mask) = DiskScene.readmeExample()
+        try ImageWriter.writePNG8(image, to: "Examples/synthetic_soot.png")
+        try ImageWriter.writeMask(mask, to: "Examples/synthetic_soot_mask.png")
+        print("wrote Examples/synthetic_soot.png and Examples/synthetic_soot_mask.png")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, write-example\n".utf8))
         exit(2)
     }
 } catch {

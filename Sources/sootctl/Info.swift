@@ -74,9 +74,11 @@ struct ImageSummary: Encodable {
         pixelSizeNm = info.pixelSize?.nanometersPerPixel
         pixelSizeSource = info.pixelSize?.source.rawValue
         pixelSizeNote = info.pixelSizeNote
-        if info.colorModel == .bilevel {
+        let twoLevel = decoded.image.pixels.allSatisfy { $0 == 0 || $0 == 1 }
+        if info.colorModel == .bilevel || twoLevel {
+            // A mask: report its foreground share; the footer rules are meant for micrographs.
             foregroundFraction = BinaryMask(decoded.image, above: 0).trueFraction
-            footer = "not applicable (bilevel mask)"
+            footer = "not applicable (binary mask)"
         } else if let found = detectFooter(decoded.image) {
             footer = "\(found.kind.rawValue) bar from row \(found.startRow)"
             footerStartRow = found.startRow
