@@ -104,12 +104,15 @@ public struct GrayImage: Sendable, Equatable {
     }
 }
 
-/// MATLAB `uint8` cast of `255 v`: round half away from zero, then saturate.
+/// MATLAB `uint8` cast of `255 v`: round half away from zero, then saturate (NaN -> 0).
+///
+/// Computed in `Double` with a truncating conversion, which is exact for the non-negative
+/// range that survives the clamp and avoids a libm `round` call on baseline x86-64.
 @inlinable public func quantize8(_ value: Float) -> UInt8 {
-    let scaled = (value * 255).rounded(.toNearestOrAwayFromZero)
-    if !(scaled > 0) { return 0 }  // also maps NaN to 0, as MATLAB does
-    if scaled >= 255 { return 255 }
-    return UInt8(scaled)
+    let scaled = Double(value) * 255
+    if !(scaled > 0) { return 0 }
+    if scaled >= 254.5 { return 255 }
+    return UInt8(truncatingIfNeeded: Int(scaled + 0.5))
 }
 
 /// A binary image: `true` marks aggregate (foreground) pixels. Stored as one byte per pixel.

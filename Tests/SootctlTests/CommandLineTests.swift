@@ -83,9 +83,10 @@ struct CommandLineTests {
     func exampleIsReproducible() throws {
         let (image, mask) = DiskScene.readmeExample()
         let stored = try ImageReader.read(TestPaths.packageRoot.appendingPathComponent("Examples/synthetic_soot.png").path)
-        #expect(stored.image.bytes8() == image.bytes8())
+        let mismatches = zip(stored.image.bytes8(), image.bytes8()).filter { $0 != $1 }.count
+        #expect(mismatches == 0, "pixels differing from the renderer: \(mismatches)")
         #expect(stored.image.pixelSize?.nanometersPerPixel == 0.8)
         let storedMask = try ImageReader.readMask(TestPaths.packageRoot.appendingPathComponent("Examples/synthetic_soot_mask.png").path)
-        #expect(storedMask.bits == mask.bits)
+        #expect(zip(storedMask.bits, mask.bits).filter { $0 != $1 }.isEmpty)
     }
 }

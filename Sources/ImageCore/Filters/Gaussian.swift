@@ -21,14 +21,21 @@ public func separableFilter(_ image: GrayImage, rowKernel: [Float], columnKernel
             let dstBase = dst.baseAddress!
             parallelChunks(h, minimumChunk: 8) { rows in
                 var padded = [Float](repeating: 0, count: w + 2 * rh)
+                var acc = [Float](repeating: 0, count: w)
                 for r in rows {
                     let base = r * w
                     for c in 0..<(w + 2 * rh) { padded[c] = src[base + min(max(c - rh, 0), w - 1)] }
-                    for c in 0..<w {
-                        var acc: Float = 0
-                        for k in 0..<rowKernel.count { acc += rowKernel[k] * padded[c + k] }
-                        dstBase[base + c] = acc
+                    for c in 0..<w { acc[c] = 0 }
+                    // Tap-major order: each pass is a vectorisable multiply-add over the row.
+                    padded.withUnsafeBufferPointer { p in
+                        acc.withUnsafeMutableBufferPointer { a in
+                            for k in 0..<rowKernel.count {
+                                let weight = rowKernel[k]
+                                for c in 0..<w { a[c] += weight * p[c + k] }
+                            }
+                        }
                     }
+                    for c in 0..<w { dstBase[base + c] = acc[c] }
                 }
             }
         }

@@ -2,9 +2,22 @@
 
 /// 256-bin histogram of the image's 8-bit values (bin i counts pixels whose value8 is i).
 public func histogram8(_ image: GrayImage) -> [Int] {
-    var bins = [Int](repeating: 0, count: 256)
-    for v in image.pixels { bins[Int(quantize8(v))] += 1 }
-    return bins
+    let chunks = imageCoreThreadCount
+    var partial = [[Int]](repeating: [Int](repeating: 0, count: 256), count: chunks)
+    image.pixels.withUnsafeBufferPointer { p in
+        partial.withUnsafeMutableBufferPointer { parts in
+            let partsBase = parts.baseAddress!
+            parallelChunks(chunks, minimumChunk: 1) { range in
+                for chunk in range {
+                    var bins = [Int](repeating: 0, count: 256)
+                    let start = chunk * p.count / chunks, end = (chunk + 1) * p.count / chunks
+                    for i in start..<end { bins[Int(quantize8(p[i]))] += 1 }
+                    partsBase[chunk] = bins
+                }
+            }
+        }
+    }
+    return (0..<256).map { b in partial.reduce(0) { $0 + $1[b] } }
 }
 
 /// Histogram with explicit edges e0 < ... < en: bin j counts values in [e_j, e_(j+1)), the last
