@@ -6,6 +6,12 @@ public enum NeuralNetError: Error, Equatable, Sendable, CustomStringConvertible 
     case shapeMismatch(expected: [Int], actualCount: Int)
     /// Operand shapes are incompatible for an operation.
     case incompatibleShapes(operation: String, left: [Int], right: [Int])
+    /// A state dict lacks keys, has extra keys or has tensors of the wrong shape.
+    case stateDictMismatch(missing: [String], unexpected: [String], wrongShape: [String])
+    /// A weights or checkpoint file cannot be parsed.
+    case invalidFile(path: String, reason: String)
+    /// An input image or tensor violates a model requirement.
+    case invalidInput(String)
 
     public var description: String {
         switch self {
@@ -13,9 +19,25 @@ public enum NeuralNetError: Error, Equatable, Sendable, CustomStringConvertible 
             return "a tensor of shape \(expected) needs \(expected.reduce(1, *)) values, got \(count)"
         case let .incompatibleShapes(operation, left, right):
             return "\(operation): shapes \(left) and \(right) are incompatible"
+        case let .stateDictMismatch(missing, unexpected, wrongShape):
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing keys: " + missing.prefix(8).joined(separator: ", ") + (missing.count > 8 ? " (+\(missing.count - 8) more)" : "")) }
+            if !unexpected.isEmpty { parts.append("unexpected keys: " + unexpected.prefix(8).joined(separator: ", ") + (unexpected.count > 8 ? " (+\(unexpected.count - 8) more)" : "")) }
+            if !wrongShape.isEmpty { parts.append("wrong shapes: " + wrongShape.prefix(8).joined(separator: "; ")) }
+            return "weights do not fit the model (" + parts.joined(separator: "; ") + ")"
+        case let .invalidFile(path, reason):
+            return "\(path): \(reason)"
+        case let .invalidInput(message):
+            return message
         }
     }
 }
+
+extension NeuralNetError: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
+import Foundation
 
 /// A dense, contiguous, row-major `Float` tensor (NCHW for images, OIHW for convolution
 /// weights, as in PyTorch, so weights load without transposition).
@@ -36,6 +58,13 @@ public struct Tensor: Sendable, Equatable {
         self.data = data
     }
 
+    /// Internal unchecked initialiser for kernels that build correctly sized buffers.
+    init(uncheckedShape shape: [Int], data: [Float]) {
+        assert(shape.reduce(1, *) == data.count)
+        self.shape = shape
+        self.data = data
+    }
+
     /// A tensor filled with `value`.
     public init(zeros shape: [Int], value: Float = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension")
@@ -43,8 +72,34 @@ public struct Tensor: Sendable, Equatable {
         self.data = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor of independent uniform values in `range`, from `generator`.
+    public init<G: RandomNumberGenerator>(uniform shape: [Int], in range: ClosedRange<Float>, using generator: inout G) {
+        self.shape = shape
+        self.data = (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &generator) }
+    }
+
     /// Number of elements.
     public var count: Int { data.count }
+
+    /// Batch, channels, height, width of a rank-4 tensor.
+    public var nchw: (n: Int, c: Int, h: Int, w: Int) {
+        precondition(shape.count == 4, "expected an NCHW tensor, got shape \(shape)")
+        return (shape[0], shape[1], shape[2], shape[3])
+    }
+
+    /// The same values with a new shape of equal element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "reshape must keep the element count")
+        return Tensor(uncheckedShape: newShape, data: data)
+    }
+
+    /// Largest absolute element-wise difference to `other` (same shape).
+    public func maxAbsDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
+        var m: Float = 0
+        for i in 0..<count { m = max(m, abs(data[i] - other.data[i])) }
+        return m
+    }
 
     /// Matrix product of two rank-2 tensors, computed by OpenBLAS `cblas_sgemm`.
     /// - Throws: `NeuralNetError.incompatibleShapes` unless `self` is m x k and `other` is k x n.
@@ -58,11 +113,20 @@ public struct Tensor: Sendable, Equatable {
         data.withUnsafeBufferPointer { a in
             other.data.withUnsafeBufferPointer { b in
                 out.data.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                                1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                    gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                         a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: n)
                 }
             }
         }
         return out
     }
+}
+
+/// Row-major single-precision GEMM: C = alpha op(A) op(B) + beta C (OpenBLAS).
+@inline(__always)
+func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }

@@ -1,0 +1,258 @@
+import Foundation
+
+/// 2-D convolution with PyTorch's `Conv2d` parameters: `weight` [out, in, k, k] and an
+/// optional `bias` [out].
+public final class Conv2d: Layer {
+    public let geometry: ConvolutionGeometry
+    public let weight: Parameter
+    public let bias: Parameter?
+    private var cachedInput: Tensor?
+    /// Weights with a following batch norm folded in (inference), built on first use.
+    private var folded: (weight: [Float], bias: [Float])?
+
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                dilation: Int = 1, bias: Bool = true) {
+        geometry = ConvolutionGeometry(inputChannels: inputChannels, outputChannels: outputChannels,
+                                       kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation)
+        weight = Parameter(Tensor(zeros: [outputChannels, inputChannels, kernelSize, kernelSize]))
+        self.bias = bias ? Parameter(Tensor(zeros: [outputChannels])) : nil
+    }
+
+    public var localParameters: [(String, Parameter)] {
+        bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
+    }
+
+    public func invalidateCaches() { folded = nil }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        if training { cachedInput = input; folded = nil }
+        return bias?.value.data.withUnsafeBufferPointer { b in
+            convolutionForward(input, weight: weight.value.data, geometry: geometry,
+                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false))
+        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry)
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let input = cachedInput else { preconditionFailure("backward without a training forward pass") }
+        let gradBias: UnsafeMutablePointer<Float>? = nil
+        var dx: Tensor?
+        if let bias {
+            bias.gradient.data.withUnsafeMutableBufferPointer { gb in
+                dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
+                                         gradWeight: &weight.gradient.data, gradBias: gb.baseAddress,
+                                         needInputGradient: true)
+            }
+        } else {
+            dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
+                                     gradWeight: &weight.gradient.data, gradBias: gradBias, needInputGradient: true)
+        }
+        return dx!
+    }
+
+    /// Inference with a batch norm folded into the weights and an optional fused ReLU and
+    /// residual addition: relu(bn(conv(x)) + residual).
+    func forwardFolded(_ input: Tensor, batchNorm: BatchNorm2d, relu: Bool, residual: Tensor? = nil) -> Tensor {
+        if folded == nil {
+            let (scale, shift) = batchNorm.inferenceScaleShift()
+            let o = geometry.outputChannels, per = weight.value.count / o
+            var w = weight.value.data
+            var b = [Float](repeating: 0, count: o)
+            for ch in 0..<o {
+                for i in 0..<per { w[ch * per + i] *= scale[ch] }
+                b[ch] = shift[ch] + scale[ch] * (bias?.value.data[ch] ?? 0)
+            }
+            folded = (w, b)
+        }
+        let f = folded!
+        return f.bias.withUnsafeBufferPointer { bb in
+            convolutionForward(input, weight: f.weight, geometry: geometry,
+                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: residual)
+        }
+    }
+
+    /// Inference with bias and optional fused ReLU (no batch norm).
+    func forwardInference(_ input: Tensor, relu: Bool, accumulate: Tensor? = nil) -> Tensor {
+        let zeros = [Float](repeating: 0, count: geometry.outputChannels)
+        return (bias?.value.data ?? zeros).withUnsafeBufferPointer { bb in
+            convolutionForward(input, weight: weight.value.data, geometry: geometry,
+                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: accumulate)
+        }
+    }
+}
+
+/// Batch normalisation over channels (PyTorch `BatchNorm2d`, eps 1e-5, momentum 0.1).
+public final class BatchNorm2d: Layer {
+    public let weight: Parameter, bias: Parameter
+    public let runningMean: Buffer, runningVar: Buffer, batchesTracked: Buffer
+    public let epsilon: Float, momentum: Float
+    private var cache: BatchNormCache?
+
+    public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+        weight = Parameter(Tensor(zeros: [channels], value: 1))
+        bias = Parameter(Tensor(zeros: [channels]))
+        runningMean = Buffer(Tensor(zeros: [channels]))
+        runningVar = Buffer(Tensor(zeros: [channels], value: 1))
+        batchesTracked = Buffer(Tensor(zeros: []), isInteger: true)
+        self.epsilon = epsilon
+        self.momentum = momentum
+    }
+
+    public var localParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
+    public var localBuffers: [(String, Buffer)] {
+        [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
+    }
+
+    /// Per-channel scale and shift of the evaluation-mode map.
+    func inferenceScaleShift() -> ([Float], [Float]) {
+        let c = weight.value.count
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for ch in 0..<c {
+            scale[ch] = weight.value.data[ch] / (runningVar.value.data[ch] + epsilon).squareRoot()
+            shift[ch] = bias.value.data[ch] - runningMean.value.data[ch] * scale[ch]
+        }
+        return (scale, shift)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        if training {
+            let (y, c) = batchNormForwardTraining(input, gamma: weight.value.data, beta: bias.value.data,
+                                                  runningMean: &runningMean.value.data, runningVar: &runningVar.value.data,
+                                                  momentum: momentum, epsilon: epsilon)
+            cache = c
+            batchesTracked.value.data[0] += 1
+            return y
+        }
+        let (scale, shift) = inferenceScaleShift()
+        return channelAffine(input, scale: scale, shift: shift)
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let cache else { preconditionFailure("backward without a training forward pass") }
+        return batchNormBackward(gradOutput, cache: cache, gamma: weight.value.data,
+                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data)
+    }
+}
+
+/// Group normalisation (PyTorch `GroupNorm`, eps 1e-5, affine), optionally fused with ReLU.
+public final class GroupNorm: Layer {
+    public let groups: Int
+    public let weight: Parameter, bias: Parameter
+    public let epsilon: Float
+    /// Apply ReLU to the output (a following `ReLU` layer merged in).
+    public var fusedReLU = false
+    private var cache: GroupNormCache?
+    private var output: Tensor?
+
+    public init(groups: Int, channels: Int, epsilon: Float = 1e-5) {
+        precondition(channels % groups == 0, "channels must divide into groups")
+        self.groups = groups
+        weight = Parameter(Tensor(zeros: [channels], value: 1))
+        bias = Parameter(Tensor(zeros: [channels]))
+        self.epsilon = epsilon
+    }
+
+    public var localParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let (y, c) = groupNormForward(input, groups: groups, gamma: weight.value.data, beta: bias.value.data,
+                                      epsilon: epsilon, relu: fusedReLU)
+        if training { cache = c; output = fusedReLU ? y : nil } else { cache = nil; output = nil }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let cache else { preconditionFailure("backward without a training forward pass") }
+        let g = fusedReLU ? reluBackward(gradOutput, output: output!) : gradOutput
+        return groupNormBackward(g, cache: cache, groups: groups, gamma: weight.value.data,
+                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data)
+    }
+}
+
+/// max(x, 0).
+public final class ReLU: Layer {
+    private var output: Tensor?
+    public init() {}
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let y = reluForward(input)
+        output = training ? y : nil
+        return y
+    }
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let output else { preconditionFailure("backward without a training forward pass") }
+        return reluBackward(gradOutput, output: output)
+    }
+}
+
+/// Max pooling (PyTorch `MaxPool2d`).
+public final class MaxPool2d: Layer {
+    public let kernel: Int, stride: Int, padding: Int
+    private var argmax: [Int32] = []
+    private var inputShape: [Int] = []
+    public init(kernel: Int, stride: Int, padding: Int) {
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let (y, a) = maxPoolForward(input, kernel: kernel, stride: stride, padding: padding)
+        if training { argmax = a; inputShape = input.shape }
+        return y
+    }
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        maxPoolBackward(gradOutput, argmax: argmax, inputShape: inputShape)
+    }
+}
+
+/// Zeroes whole channels with probability `p` during training and scales the rest by
+/// 1/(1 - p) (PyTorch `Dropout2d`); the identity in evaluation.
+public final class Dropout2d: Layer {
+    public let probability: Float
+    /// Source of the channel masks; seed it for reproducible training.
+    public var generator: SplitMix64
+    private var keep: [Float] = []
+
+    public init(probability: Float, seed: UInt64 = 0) {
+        self.probability = probability
+        self.generator = SplitMix64(seed: seed)
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        guard training, probability > 0 else { return input }
+        let (n, c, h, w) = input.nchw
+        let scale = 1 / (1 - probability)
+        keep = (0..<(n * c)).map { _ in Float.random(in: 0..<1, using: &generator) < probability ? 0 : scale }
+        var y = input
+        let plane = h * w
+        for nc in 0..<(n * c) where keep[nc] != 1 {
+            for i in (nc * plane)..<((nc + 1) * plane) { y.data[i] *= keep[nc] }
+        }
+        return y
+    }
+
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard !keep.isEmpty else { return gradOutput }
+        let plane = gradOutput.count / keep.count
+        var dx = gradOutput
+        for nc in 0..<keep.count where keep[nc] != 1 {
+            for i in (nc * plane)..<((nc + 1) * plane) { dx.data[i] *= keep[nc] }
+        }
+        return dx
+    }
+}
+
+/// A seedable generator (SplitMix64) for initialisation, dropout and data sampling.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Standard normal deviate (Box-Muller).
+    public mutating func nextGaussian() -> Float {
+        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
+        let u2 = Double.random(in: 0..<1, using: &self)
+        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+    }
+}

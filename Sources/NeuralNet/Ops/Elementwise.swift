@@ -1,0 +1,63 @@
+import Foundation
+
+/// max(x, 0) element-wise.
+func reluForward(_ x: Tensor) -> Tensor {
+    var y = x
+    y.data.withUnsafeMutableBufferPointer { b in
+        let p = b.baseAddress!
+        parallelFor(b.count, minimumChunk: 1 << 16) { r in for i in r { p[i] = max(p[i], 0) } }
+    }
+    return y
+}
+
+/// dy where the forward output was positive, else 0.
+func reluBackward(_ dy: Tensor, output: Tensor) -> Tensor {
+    var dx = dy
+    dx.data.withUnsafeMutableBufferPointer { b in
+        output.data.withUnsafeBufferPointer { o in
+            let p = b.baseAddress!, q = o.baseAddress!
+            parallelFor(b.count, minimumChunk: 1 << 16) { r in for i in r where q[i] <= 0 { p[i] = 0 } }
+        }
+    }
+    return dx
+}
+
+/// a + b element-wise (same shapes).
+func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+    var y = a
+    y.data.withUnsafeMutableBufferPointer { yb in
+        b.data.withUnsafeBufferPointer { bb in
+            let p = yb.baseAddress!, q = bb.baseAddress!
+            parallelFor(yb.count, minimumChunk: 1 << 16) { r in for i in r { p[i] += q[i] } }
+        }
+    }
+    return y
+}
+
+/// Adds `b` into `a` in place.
+func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+    precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
+    a.data.withUnsafeMutableBufferPointer { yb in
+        b.data.withUnsafeBufferPointer { bb in
+            let p = yb.baseAddress!, q = bb.baseAddress!
+            parallelFor(yb.count, minimumChunk: 1 << 16) { r in for i in r { p[i] += q[i] } }
+        }
+    }
+}
+
+/// The logistic function element-wise.
+public func sigmoid(_ x: Tensor) -> Tensor {
+    var y = x
+    y.data.withUnsafeMutableBufferPointer { b in
+        let p = b.baseAddress!
+        parallelFor(b.count, minimumChunk: 1 << 15) { r in
+            for i in r {
+                let v = p[i]
+                // Stable on both sides.
+                if v >= 0 { p[i] = 1 / (1 + expf(-v)) } else { let e = expf(v); p[i] = e / (1 + e) }
+            }
+        }
+    }
+    return y
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+/// Batch normalisation over N, H, W per channel (PyTorch `BatchNorm2d`).
+///
+/// Training normalises with the biased batch variance and updates the running statistics with
+/// momentum 0.1 using the unbiased variance; evaluation uses the running statistics.
+struct BatchNormCache {
+    var normalized: [Float]   // x-hat
+    var inverseStd: [Float]   // per channel
+}
+
+func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runningMean: inout [Float],
+                              runningVar: inout [Float], momentum: Float, epsilon: Float) -> (Tensor, BatchNormCache) {
+    let (n, c, h, w) = x.nchw
+    let plane = h * w, count = n * plane
+    var y = Tensor(zeros: x.shape)
+    var normalized = [Float](repeating: 0, count: x.count)
+    var inverseStd = [Float](repeating: 0, count: c)
+    var means = [Float](repeating: 0, count: c), variances = [Float](repeating: 0, count: c)
+    x.data.withUnsafeBufferPointer { xb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+            normalized.withUnsafeMutableBufferPointer { nb in
+                means.withUnsafeMutableBufferPointer { mb in
+                    variances.withUnsafeMutableBufferPointer { vb in
+                        inverseStd.withUnsafeMutableBufferPointer { ib in
+                            let xp = xb.baseAddress!, yp = yb.baseAddress!, np = nb.baseAddress!
+                            let mp = mb.baseAddress!, vp = vb.baseAddress!, ip = ib.baseAddress!
+                            parallelFor(c) { channels in
+                                for ch in channels {
+                                    var sum = 0.0
+                                    for b in 0..<n {
+                                        let row = xp + (b * c + ch) * plane
+                                        var s: Float = 0
+                                        for i in 0..<plane { s += row[i] }
+                                        sum += Double(s)
+                                    }
+                                    let mean = Float(sum / Double(count))
+                                    var sq = 0.0
+                                    for b in 0..<n {
+                                        let row = xp + (b * c + ch) * plane
+                                        var s: Float = 0
+                                        for i in 0..<plane { let d = row[i] - mean; s += d * d }
+                                        sq += Double(s)
+                                    }
+                                    let variance = Float(sq / Double(count))
+                                    let inv = 1 / (variance + epsilon).squareRoot()
+                                    mp[ch] = mean; vp[ch] = variance; ip[ch] = inv
+                                    let g = gamma[ch], bt = beta[ch]
+                                    for b in 0..<n {
+                                        let off = (b * c + ch) * plane
+                                        for i in 0..<plane {
+                                            let xh = (xp[off + i] - mean) * inv
+                                            np[off + i] = xh
+                                            yp[off + i] = xh * g + bt
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let unbias = count > 1 ? Float(count) / Float(count - 1) : 1
+    for ch in 0..<c {
+        runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * means[ch]
+        runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * variances[ch] * unbias
+    }
+    return (y, BatchNormCache(normalized: normalized, inverseStd: inverseStd))
+}
+
+/// y = x * scale[c] + shift[c] (evaluation-mode batch norm, or any per-channel affine map).
+func channelAffine(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool = false) -> Tensor {
+    let (n, c, h, w) = x.nchw
+    let plane = h * w
+    var y = x
+    y.data.withUnsafeMutableBufferPointer { yb in
+        let yp = yb.baseAddress!
+        parallelFor(n * c) { range in
+            for nc in range {
+                let ch = nc % c, s = scale[ch], t = shift[ch]
+                let row = yp + nc * plane
+                if relu { for i in 0..<plane { row[i] = max(row[i] * s + t, 0) } }
+                else { for i in 0..<plane { row[i] = row[i] * s + t } }
+            }
+        }
+    }
+    return y
+}
+
+func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
+                       gradGamma: inout [Float], gradBeta: inout [Float]) -> Tensor {
+    let (n, c, h, w) = dy.nchw
+    let plane = h * w, count = Float(n * plane)
+    var dx = Tensor(zeros: dy.shape)
+    var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
+    dy.data.withUnsafeBufferPointer { dyb in
+        cache.normalized.withUnsafeBufferPointer { nb in
+            dx.data.withUnsafeMutableBufferPointer { dxb in
+                dGamma.withUnsafeMutableBufferPointer { dgb in
+                    dBeta.withUnsafeMutableBufferPointer { dbb in
+                        let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
+                        let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
+                        parallelFor(c) { channels in
+                            for ch in channels {
+                                var sumDy: Float = 0, sumDyXh: Float = 0
+                                for b in 0..<n {
+                                    let off = (b * c + ch) * plane
+                                    for i in 0..<plane { sumDy += dyp[off + i]; sumDyXh += dyp[off + i] * np[off + i] }
+                                }
+                                dgp[ch] = sumDyXh; dbp[ch] = sumDy
+                                let k = gamma[ch] * cache.inverseStd[ch] / count
+                                for b in 0..<n {
+                                    let off = (b * c + ch) * plane
+                                    for i in 0..<plane {
+                                        dxp[off + i] = k * (count * dyp[off + i] - sumDy - np[off + i] * sumDyXh)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for ch in 0..<c { gradGamma[ch] += dGamma[ch]; gradBeta[ch] += dBeta[ch] }
+    return dx
+}
+
+/// Group normalisation (PyTorch `GroupNorm`): statistics per sample over each group of
+/// channels and all pixels, biased variance, then a per-channel affine map.
+struct GroupNormCache {
+    var normalized: [Float]
+    var inverseStd: [Float]  // n x groups
+}
+
+func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float,
+                      relu: Bool = false) -> (Tensor, GroupNormCache) {
+    let (n, c, h, w) = x.nchw
+    precondition(c % groups == 0, "channels must divide into groups")
+    let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
+    var y = Tensor(zeros: x.shape)
+    var normalized = [Float](repeating: 0, count: x.count)
+    var inverseStd = [Float](repeating: 0, count: n * groups)
+    x.data.withUnsafeBufferPointer { xb in
+        y.data.withUnsafeMutableBufferPointer { yb in
+            normalized.withUnsafeMutableBufferPointer { nb in
+                inverseStd.withUnsafeMutableBufferPointer { ib in
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!, np = nb.baseAddress!, ip = ib.baseAddress!
+                    parallelFor(n * groups) { range in
+                        for ng in range {
+                            let off = ng * groupSize
+                            var sum = 0.0
+                            var s: Float = 0
+                            for i in 0..<groupSize { s += xp[off + i]; if i & 4095 == 4095 { sum += Double(s); s = 0 } }
+                            sum += Double(s)
+                            let mean = Float(sum / Double(groupSize))
+                            var sq = 0.0
+                            s = 0
+                            for i in 0..<groupSize {
+                                let d = xp[off + i] - mean; s += d * d
+                                if i & 4095 == 4095 { sq += Double(s); s = 0 }
+                            }
+                            sq += Double(s)
+                            let inv = 1 / (Float(sq / Double(groupSize)) + epsilon).squareRoot()
+                            ip[ng] = inv
+                            let g0 = (ng % groups) * perGroup
+                            for cc in 0..<perGroup {
+                                let gm = gamma[g0 + cc], bt = beta[g0 + cc]
+                                let base = off + cc * plane
+                                for i in 0..<plane {
+                                    let xh = (xp[base + i] - mean) * inv
+                                    np[base + i] = xh
+                                    let v = xh * gm + bt
+                                    yp[base + i] = relu ? max(v, 0) : v
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (y, GroupNormCache(normalized: normalized, inverseStd: inverseStd))
+}
+
+func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: [Float],
+                       gradGamma: inout [Float], gradBeta: inout [Float]) -> Tensor {
+    let (n, c, h, w) = dy.nchw
+    let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
+    var dx = Tensor(zeros: dy.shape)
+    // Per-channel parameter gradients.
+    var dGamma = [Float](repeating: 0, count: n * c), dBeta = [Float](repeating: 0, count: n * c)
+    dy.data.withUnsafeBufferPointer { dyb in
+        cache.normalized.withUnsafeBufferPointer { nb in
+            dx.data.withUnsafeMutableBufferPointer { dxb in
+                dGamma.withUnsafeMutableBufferPointer { dgb in
+                    dBeta.withUnsafeMutableBufferPointer { dbb in
+                        let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
+                        let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
+                        parallelFor(n * groups) { range in
+                            for ng in range {
+                                let b = ng / groups, g0 = (ng % groups) * perGroup
+                                let off = ng * groupSize
+                                // dxhat = dy * gamma; dx = inv/M (M dxhat - sum dxhat - xhat sum dxhat xhat)
+                                var sumD: Float = 0, sumDX: Float = 0
+                                for cc in 0..<perGroup {
+                                    let gm = gamma[g0 + cc], base = off + cc * plane
+                                    var sdy: Float = 0, sdyx: Float = 0
+                                    for i in 0..<plane {
+                                        sdy += dyp[base + i]; sdyx += dyp[base + i] * np[base + i]
+                                    }
+                                    dgp[b * c + g0 + cc] = sdyx; dbp[b * c + g0 + cc] = sdy
+                                    sumD += sdy * gm; sumDX += sdyx * gm
+                                }
+                                let m = Float(groupSize), k = cache.inverseStd[ng] / m
+                                for cc in 0..<perGroup {
+                                    let gm = gamma[g0 + cc], base = off + cc * plane
+                                    for i in 0..<plane {
+                                        dxp[base + i] = k * (m * dyp[base + i] * gm - sumD - np[base + i] * sumDX)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for b in 0..<n { for ch in 0..<c { gradGamma[ch] += dGamma[b * c + ch]; gradBeta[ch] += dBeta[b * c + ch] } }
+    return dx
+}
