@@ -75,7 +75,8 @@ let package = Package(
         .testTarget(
             name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet"]),
+        .testTarget(
+            name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis", "TestSupport"]),
         .testTarget(name: "PrimarySizingTests", dependencies: ["PrimarySizing"]),

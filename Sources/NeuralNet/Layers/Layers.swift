@@ -6,6 +6,8 @@ public final class Conv2d: Layer {
     public let geometry: ConvolutionGeometry
     public let weight: Parameter
     public let bias: Parameter?
+    /// Whether `backward` computes dL/dinput (false for a network's first layer).
+    public var needsInputGradient = true
     private var cachedInput: Tensor?
     /// Weights with a following batch norm folded in (inference), built on first use.
     private var folded: (weight: [Float], bias: [Float])?
@@ -34,19 +36,20 @@ public final class Conv2d: Layer {
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("backward without a training forward pass") }
-        let gradBias: UnsafeMutablePointer<Float>? = nil
         var dx: Tensor?
         if let bias {
             bias.gradient.data.withUnsafeMutableBufferPointer { gb in
                 dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
                                          gradWeight: &weight.gradient.data, gradBias: gb.baseAddress,
-                                         needInputGradient: true)
+                                         needInputGradient: needsInputGradient)
             }
         } else {
             dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
-                                     gradWeight: &weight.gradient.data, gradBias: gradBias, needInputGradient: true)
+                                     gradWeight: &weight.gradient.data, gradBias: nil,
+                                     needInputGradient: needsInputGradient)
         }
-        return dx!
+        // Without an input gradient, an empty tensor signals "nothing flows further".
+        return dx ?? Tensor(zeros: [0])
     }
 
     /// Inference with a batch norm folded into the weights and an optional fused ReLU and
@@ -255,4 +258,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         let u2 = Double.random(in: 0..<1, using: &self)
         return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
+}
+
+/// Nearest-neighbour upsampling by an integer factor (PyTorch `Upsample(mode="nearest")`).
+public final class UpsampleNearest: Layer {
+    public let factor: Int
+    public init(factor: Int) { self.factor = factor }
+    public func forward(_ input: Tensor, training: Bool) -> Tensor { upsampleNearest(input, factor: factor) }
+    public func backward(_ gradOutput: Tensor) -> Tensor { upsampleNearestBackward(gradOutput, factor: factor) }
+}
+
+/// Bilinear upsampling by an integer factor with align_corners = true (PyTorch
+/// `UpsamplingBilinear2d`).
+public final class UpsampleBilinear: Layer {
+    public let factor: Int
+    public init(factor: Int) { self.factor = factor }
+    public func forward(_ input: Tensor, training: Bool) -> Tensor { upsampleBilinear(input, factor: factor) }
+    public func backward(_ gradOutput: Tensor) -> Tensor { upsampleBilinearBackward(gradOutput, factor: factor) }
 }
