@@ -145,9 +145,14 @@ public final class FPN: Layer {
     let headSequence: Sequential
     private var encoderFeatureShapes: [[Int]] = []
 
-    public init(encoder depth: ResNetDepth, classes: Int = 1, seed: UInt64 = 0) {
+    /// - Parameters:
+    ///   - depth: the ResNet encoder.
+    ///   - classes: output channels (1 for aggregate vs background).
+    ///   - dropout: Dropout2d probability after the merge (smp: 0.2).
+    ///   - seed: initialisation and dropout seed.
+    public init(encoder depth: ResNetDepth, classes: Int = 1, dropout: Float = 0.2, seed: UInt64 = 0) {
         encoder = ResNetEncoder(depth: depth)
-        decoder = FPNDecoder(encoderChannels: depth.featureChannels, seed: seed &+ 1)
+        decoder = FPNDecoder(encoderChannels: depth.featureChannels, dropout: dropout, seed: seed &+ 1)
         head = Conv2d(inputChannels: 128, outputChannels: classes, kernelSize: 1)
         headSequence = Sequential([head])
         initialize(seed: seed)
