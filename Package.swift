@@ -21,6 +21,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries: one module map and one shim header each.
@@ -46,7 +47,7 @@ let package = Package(
             ]),
         .target(
             name: "NeuralNet",
-            dependencies: ["COpenBLAS"]),
+            dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
             name: "Statistics"),
         .target(

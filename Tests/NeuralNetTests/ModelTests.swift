@@ -86,3 +86,28 @@ struct ModelStructureTests {
         #expect(close(lr(500), 1e-7 + 499 * (1e-4 - 1e-7) / 999))
     }
 }
+
+@Suite("PyTorch checkpoints")
+struct TorchCheckpointTests {
+    @Test("torch.save state dicts and ignite-style checkpoints load without Python",
+          arguments: ["torch_state.pt", "torch_ignite.pt"])
+    func reads(name: String) throws {
+        let state = try TorchCheckpoint.read(TestPaths.fixture(name, target: "NeuralNetTests"))
+        let expected = try SafeTensors.read(TestPaths.fixture("torch_expected.safetensors", target: "NeuralNetTests")).state
+        #expect(Set(state.entries.keys) == Set(expected.entries.keys))
+        for (key, entry) in expected.entries {
+            #expect(state[key]?.shape == entry.tensor.shape, "\(key)")
+            #expect(state[key].map { $0.maxAbsDifference(entry.tensor) } == 0, "\(key)")
+        }
+        #expect(state.entries["bn.num_batches_tracked"]?.isInteger == true)
+        #expect(state["bn.num_batches_tracked"]?.data == [17])
+    }
+
+    @Test("files that are not torch checkpoints are rejected with a reason")
+    func rejects() {
+        #expect(throws: NeuralNetError.self) {
+            try TorchCheckpoint.read(TestPaths.fixture("torch_expected.safetensors", target: "NeuralNetTests"))
+        }
+        #expect(throws: NeuralNetError.self) { try TorchCheckpoint.read("/nonexistent/model.pt") }
+    }
+}
