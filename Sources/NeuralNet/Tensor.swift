@@ -37,6 +37,7 @@ extension NeuralNetError: LocalizedError {
     public var errorDescription: String? { description }
 }
 
+import Dispatch
 import Foundation
 
 /// A dense, contiguous, row-major `Float` tensor (NCHW for images, OIHW for convolution
@@ -122,11 +123,37 @@ public struct Tensor: Sendable, Equatable {
     }
 }
 
-/// Row-major single-precision GEMM: C = alpha op(A) op(B) + beta C (OpenBLAS).
-@inline(__always)
+/// OpenBLAS runs single-threaded: its idle worker threads spin (sched_yield) between calls and
+/// steal the second core from the element-wise loops. `gemm` splits large products over both
+/// cores itself instead.
+private let blasConfigured: Bool = {
+    openblas_set_num_threads(1)
+    return true
+}()
+
+/// Row-major single-precision GEMM: C = alpha op(A) op(B) + beta C (OpenBLAS), split along the
+/// columns of C over all cores when the product is large.
 func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    _ = blasConfigured
+    let threads = neuralNetThreadCount
+    let work = Double(m) * Double(n) * Double(k)
+    if threads == 1 || work < 4e6 || n < 64 {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        return
+    }
+    // Column blocks of C (multiples of 16 for the kernels), one per thread.
+    let block = ((n + threads - 1) / threads + 15) / 16 * 16
+    let parts = (n + block - 1) / block
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let j0 = part * block, width = min(block, n - j0)
+        guard width > 0 else { return }
+        // Column j0 of op(B): B[., j0] when B is k x n, B[j0, .] when B is stored n x k (transB).
+        let bOffset = transB ? j0 * ldb : j0
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(width), Int32(k), alpha, a, Int32(lda), b + bOffset, Int32(ldb), beta,
+                    c + j0, Int32(ldc))
+    }
 }

@@ -2,6 +2,8 @@
 //
 //   swift run -c release sootbench imagecore [--image PATH] [--repeat N] [--json FILE]
 //
+//   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
+//
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
 // with --json, writes the same figures for Benchmarks/compare.py to set beside the Python peers.
 import Foundation
@@ -90,6 +92,94 @@ func benchImageCore(imagePath: String?, repeatCount: Int, jsonPath: String?) thr
     }
 }
 
+/// Peak resident memory of this process, MiB.
+func peakMemoryMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+struct NetworkTiming: Encodable {
+    let name: String
+    let seconds: Double
+    let gflop: Double?
+    let peakMemoryMiB: Double
+}
+
+/// One network case, run in its own process so that peak memory belongs to it alone.
+func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
+    let parts = name.split(separator: "-")  // e.g. forward-resnet50, train-resnet18
+    guard parts.count == 2, let depth = ResNetDepth(rawValue: String(parts[1])) else {
+        throw NeuralNetError.invalidInput("unknown case \(name)")
+    }
+    let model = FPN(encoder: depth, seed: 1)
+    var rng = SplitMix64(seed: 2)
+    var best = Double.infinity
+    var flops = 0.0
+    if parts[0] == "forward" {
+        let input = Tensor(uniform: [1, 3, 1952, 2240], in: -2...2, using: &rng)
+        _ = model.forward(Tensor(uniform: [1, 3, 64, 64], in: -1...1, using: &rng), training: false)  // fold weights
+        for _ in 0..<repeatCount {
+            ConvolutionCounter.forwardFLOPs = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            consume(model.forward(input, training: false))
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            flops = ConvolutionCounter.forwardFLOPs
+        }
+        return NetworkTiming(name: name, seconds: best, gflop: flops / 1e9, peakMemoryMiB: peakMemoryMiB())
+    }
+    let input = Tensor(uniform: [4, 3, 512, 512], in: -2...2, using: &rng)
+    var target = Tensor(zeros: [4, 1, 512, 512])
+    for i in 0..<target.count where i % 7 < 3 { target.data[i] = 1 }
+    let optimizer = Adam(parameters: model.namedParameters(), learningRate: 1e-4, weightDecay: 1e-4)
+    for _ in 0..<(repeatCount + 1) {  // the first step warms up
+        let start = DispatchTime.now().uptimeNanoseconds
+        model.zeroGradients()
+        let logits = model.forward(input, training: true)
+        let (_, gradient) = binaryCrossEntropyWithLogits(logits, targets: target)
+        _ = model.backward(gradient)
+        optimizer.update()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if optimizer.step > 1 { best = min(best, seconds) }
+    }
+    return NetworkTiming(name: name, seconds: best, gflop: nil, peakMemoryMiB: peakMemoryMiB())
+}
+
+func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
+    var timings: [NetworkTiming] = []
+    print("threads: \(ProcessInfo.processInfo.activeProcessorCount), best of \(repeatCount)")
+    for name in cases {
+        // Each case in a child process: its peak memory is its own.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        process.arguments = ["nn-case", name, "--repeat", String(repeatCount)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let t = try? JSONDecoder().decode(NetworkTimingRecord.self, from: data) else {
+            print("\(name): failed"); continue
+        }
+        let padded = name.padding(toLength: 20, withPad: " ", startingAt: 0)
+        let rate = t.gflop.map { String(format: " %8.1f GFLOP %7.1f GFLOP/s", $0, $0 / t.seconds) } ?? ""
+        print(padded + String(format: " %8.2f s", t.seconds) + rate + String(format: "   peak %7.0f MiB", t.peakMemoryMiB))
+        timings.append(NetworkTiming(name: t.name, seconds: t.seconds, gflop: t.gflop, peakMemoryMiB: t.peakMemoryMiB))
+    }
+    if let jsonPath {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(timings).write(to: URL(fileURLWithPath: jsonPath))
+    }
+}
+
+struct NetworkTimingRecord: Decodable {
+    let name: String
+    let seconds: Double
+    let gflop: Double?
+    let peakMemoryMiB: Double
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -101,6 +191,14 @@ do {
     case "imagecore":
         try benchImageCore(imagePath: option("--image"), repeatCount: Int(option("--repeat") ?? "3") ?? 3,
                            jsonPath: option("--json"))
+    case "nn":
+        let cases = option("--cases")?.split(separator: ",").map(String.init)
+            ?? ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50"]
+        try benchNetwork(repeatCount: Int(option("--repeat") ?? "2") ?? 2, jsonPath: option("--json"), cases: cases)
+    case "nn-case":
+        let timing = try networkCase(arguments.count > 1 ? arguments[1] : "", repeatCount: Int(option("--repeat") ?? "2") ?? 2)
+        let encoder = JSONEncoder()
+        FileHandle.standardOutput.write(try encoder.encode(timing))
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let (image, mask) = DiskScene.readmeExample()
@@ -108,7 +206,7 @@ do {
         try ImageWriter.writeMask(mask, to: "Examples/synthetic_soot_mask.png")
         print("wrote Examples/synthetic_soot.png and Examples/synthetic_soot_mask.png")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, nn, write-example\n".utf8))
         exit(2)
     }
 } catch {

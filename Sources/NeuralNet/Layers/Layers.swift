@@ -158,7 +158,7 @@ public final class GroupNorm: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let (y, c) = groupNormForward(input, groups: groups, gamma: weight.value.data, beta: bias.value.data,
-                                      epsilon: epsilon, relu: fusedReLU)
+                                      epsilon: epsilon, relu: fusedReLU, keepCache: training)
         if training { cache = c; output = fusedReLU ? y : nil } else { cache = nil; output = nil }
         return y
     }

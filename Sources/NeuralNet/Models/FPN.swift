@@ -93,7 +93,16 @@ public final class FPNDecoder: Layer {
         let l2 = p2.forward(l3, skip: c[0], training: training)
         var merged = segmentationBlocks[3].forward(l2, training: training)
         for (i, level) in [l5, l4, l3].enumerated() {
-            addInPlace(&merged, segmentationBlocks[i].forward(level, training: training))
+            if training {
+                addInPlace(&merged, segmentationBlocks[i].forward(level, training: true))
+                continue
+            }
+            // Evaluation: the branch's last upsampling adds straight into the merged map.
+            let units = (segmentationBlocks[i].layers[0] as! Sequential).layers.map { $0 as! ConvGNReLU }
+            var h = level
+            for unit in units.dropLast() { h = unit.forward(h, training: false) }
+            let last = units.last!
+            upsampleBilinear(last.block.forward(h, training: false), factor: 2, into: &merged, accumulate: true)
         }
         return dropout.forward(merged, training: training)
     }

@@ -33,6 +33,12 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     var isPointwise: Bool { kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0 }
 }
 
+/// Multiply-add work done by convolution forward passes, for benchmarks (2 FLOP per
+/// multiply-add). Not synchronised: read it between passes, from one thread.
+public enum ConvolutionCounter {
+    nonisolated(unsafe) public static var forwardFLOPs: Double = 0
+}
+
 /// Floats in one band's column buffer (16 MiB).
 let columnBufferLimit = 4 << 20
 
@@ -97,14 +103,20 @@ func col2im(_ columns: UnsafePointer<Float>, height h: Int, width w: Int, geomet
             for i in 0..<kh {
                 for j in 0..<kw {
                     var src = columns + ((c * kh + i) * kw + j) * bandPixels
+                    // Valid output columns for this j: 0 <= ow*s + offset < w (as in im2col).
                     let offset = j * d - p
+                    var owStart = 0
+                    while owStart < outW && owStart * s + offset < 0 { owStart += 1 }
+                    var owEnd = outW
+                    while owEnd > owStart && (owEnd - 1) * s + offset >= w { owEnd -= 1 }
                     for oh in rows {
                         let ih = oh * s - p + i * d
-                        if ih >= 0 && ih < h {
-                            let dst = plane + ih * w
-                            for ow in 0..<outW {
-                                let iw = ow * s + offset
-                                if iw >= 0 && iw < w { dst[iw] += src[ow] }
+                        if ih >= 0 && ih < h && owStart < owEnd {
+                            let dst = plane + ih * w + offset
+                            if s == 1 {
+                                for ow in owStart..<owEnd { dst[ow] += src[ow] }
+                            } else {
+                                for ow in owStart..<owEnd { dst[ow * s] += src[ow] }
                             }
                         }
                         src += outW
@@ -127,6 +139,7 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     var output = accumulate ?? Tensor(zeros: [n, o, outH, outW])
     precondition(output.shape == [n, o, outH, outW], "accumulated tensor has the wrong shape")
     let beta: Float = accumulate == nil ? 0 : 1
+    ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
     let rowsPerBand = bandRows(g, outputHeight: outH, outputWidth: outW)
     var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : k * rowsPerBand * outW)
     input.data.withUnsafeBufferPointer { xBuffer in

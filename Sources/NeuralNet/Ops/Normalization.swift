@@ -136,18 +136,19 @@ struct GroupNormCache {
 }
 
 func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float,
-                      relu: Bool = false) -> (Tensor, GroupNormCache) {
+                      relu: Bool = false, keepCache: Bool = true) -> (Tensor, GroupNormCache) {
     let (n, c, h, w) = x.nchw
     precondition(c % groups == 0, "channels must divide into groups")
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
     var y = Tensor(zeros: x.shape)
-    var normalized = [Float](repeating: 0, count: x.count)
+    var normalized = [Float](repeating: 0, count: keepCache ? x.count : 0)
     var inverseStd = [Float](repeating: 0, count: n * groups)
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
             normalized.withUnsafeMutableBufferPointer { nb in
                 inverseStd.withUnsafeMutableBufferPointer { ib in
-                    let xp = xb.baseAddress!, yp = yb.baseAddress!, np = nb.baseAddress!, ip = ib.baseAddress!
+                    let xp = xb.baseAddress!, yp = yb.baseAddress!, ip = ib.baseAddress!
+                    let np = keepCache ? nb.baseAddress : nil  // an empty array may still have a base address
                     parallelFor(n * groups) { range in
                         for ng in range {
                             let off = ng * groupSize
@@ -169,11 +170,21 @@ func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], e
                             for cc in 0..<perGroup {
                                 let gm = gamma[g0 + cc], bt = beta[g0 + cc]
                                 let base = off + cc * plane
-                                for i in 0..<plane {
-                                    let xh = (xp[base + i] - mean) * inv
-                                    np[base + i] = xh
-                                    let v = xh * gm + bt
-                                    yp[base + i] = relu ? max(v, 0) : v
+                                if let np {
+                                    for i in 0..<plane {
+                                        let xh = (xp[base + i] - mean) * inv
+                                        np[base + i] = xh
+                                        let v = xh * gm + bt
+                                        yp[base + i] = relu ? max(v, 0) : v
+                                    }
+                                } else {
+                                    // y = x * (inv gm) + (bt - mean inv gm)
+                                    let scale = inv * gm, shift = bt - mean * inv * gm
+                                    if relu {
+                                        for i in 0..<plane { yp[base + i] = max(xp[base + i] * scale + shift, 0) }
+                                    } else {
+                                        for i in 0..<plane { yp[base + i] = xp[base + i] * scale + shift }
+                                    }
                                 }
                             }
                         }

@@ -17,10 +17,16 @@ func maxPoolForward(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (Ten
                             for ow in 0..<outW {
                                 let c0 = max(0, ow * stride - padding), c1 = min(w, ow * stride - padding + kernel)
                                 var best = -Float.infinity, at = r0 * w + c0
-                                for r in r0..<r1 {
-                                    for cc in c0..<c1 where src[r * w + cc] > best {
-                                        best = src[r * w + cc]; at = r * w + cc
+                                var r = r0
+                                while r < r1 {
+                                    let row = src + r * w
+                                    var cc = c0
+                                    while cc < c1 {
+                                        let v = row[cc]
+                                        if v > best { best = v; at = r * w + cc }
+                                        cc += 1
                                     }
+                                    r += 1
                                 }
                                 dst[oh * outW + ow] = best
                                 arg[oh * outW + ow] = Int32(at)

@@ -64,36 +64,63 @@ struct LinearTaps {
 /// segmentation head, PyTorch `UpsamplingBilinear2d`).
 func upsampleBilinear(_ x: Tensor, factor: Int) -> Tensor {
     let (n, c, h, w) = x.nchw
+    var y = Tensor(zeros: [n, c, h * factor, w * factor])
+    upsampleBilinear(x, factor: factor, into: &y, accumulate: false)
+    return y
+}
+
+/// Bilinear upsampling written into (or, with `accumulate`, added to) `y`.
+func upsampleBilinear(_ x: Tensor, factor: Int, into y: inout Tensor, accumulate: Bool) {
+    let (n, c, h, w) = x.nchw
     let oh = h * factor, ow = w * factor
+    precondition(y.shape == [n, c, oh, ow], "upsampling target has the wrong shape")
     let rows = LinearTaps(input: h, output: oh), cols = LinearTaps(input: w, output: ow)
-    var y = Tensor(zeros: [n, c, oh, ow])
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
-            let xp = xb.baseAddress!, yp = yb.baseAddress!
-            parallelFor(n * c) { planes in
-                var top = [Float](repeating: 0, count: ow), bottom = [Float](repeating: 0, count: ow)
-                for pl in planes {
-                    let src = xp + pl * h * w, dst = yp + pl * oh * ow
-                    var cachedLow = -1, cachedHigh = -1
-                    for r in 0..<oh {
-                        let rl = rows.low[r], rh = rows.high[r], fy = rows.weight[r]
-                        if rl != cachedLow || rh != cachedHigh {
-                            let a = src + rl * w, b = src + rh * w
-                            for cc in 0..<ow {
-                                let l = cols.low[cc], hgh = cols.high[cc], fx = cols.weight[cc]
-                                top[cc] = a[l] + (a[hgh] - a[l]) * fx
-                                bottom[cc] = b[l] + (b[hgh] - b[l]) * fx
+            cols.low.withUnsafeBufferPointer { lowBuffer in
+                cols.high.withUnsafeBufferPointer { highBuffer in
+                    cols.weight.withUnsafeBufferPointer { weightBuffer in
+                        let xp = xb.baseAddress!, yp = yb.baseAddress!
+                        let low = lowBuffer.baseAddress!, high = highBuffer.baseAddress!, fxs = weightBuffer.baseAddress!
+                        parallelFor(n * c) { planes in
+                            // Horizontally interpolated source rows, computed once per source row.
+                            var rowA = [Float](repeating: 0, count: ow), rowB = rowA
+                            rowA.withUnsafeMutableBufferPointer { ab in
+                                rowB.withUnsafeMutableBufferPointer { bb in
+                                    var top = ab.baseAddress!, bottom = bb.baseAddress!
+                                    for pl in planes {
+                                        let src = xp + pl * h * w, dst = yp + pl * oh * ow
+                                        var topRow = -1, bottomRow = -1
+                                        func fill(_ out: UnsafeMutablePointer<Float>, _ r: Int) {
+                                            let a = src + r * w
+                                            for cc in 0..<ow {
+                                                let l = a[low[cc]]
+                                                out[cc] = l + (a[high[cc]] - l) * fxs[cc]
+                                            }
+                                        }
+                                        for r in 0..<oh {
+                                            let rl = rows.low[r], rh = rows.high[r], fy = rows.weight[r]
+                                            if rl != topRow {
+                                                if rl == bottomRow { swap(&top, &bottom); topRow = rl; bottomRow = -1 }
+                                                else { fill(top, rl); topRow = rl }
+                                            }
+                                            if rh != bottomRow { fill(bottom, rh); bottomRow = rh }
+                                            let d = dst + r * ow
+                                            if accumulate {
+                                                for cc in 0..<ow { d[cc] += top[cc] + (bottom[cc] - top[cc]) * fy }
+                                            } else {
+                                                for cc in 0..<ow { d[cc] = top[cc] + (bottom[cc] - top[cc]) * fy }
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                            cachedLow = rl; cachedHigh = rh
                         }
-                        let d = dst + r * ow
-                        for cc in 0..<ow { d[cc] = top[cc] + (bottom[cc] - top[cc]) * fy }
                     }
                 }
             }
         }
     }
-    return y
 }
 
 func upsampleBilinearBackward(_ dy: Tensor, factor: Int) -> Tensor {
