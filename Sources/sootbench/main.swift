@@ -180,6 +180,7 @@ struct NetworkTimingRecord: Decodable {
     let peakMemoryMiB: Double
 }
 
+NeuralNetRuntime.keepLargeAllocationsInHeap()
 var arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }

@@ -39,8 +39,8 @@ public enum ConvolutionCounter {
     nonisolated(unsafe) public static var forwardFLOPs: Double = 0
 }
 
-/// Floats in one band's column buffer (16 MiB).
-let columnBufferLimit = 4 << 20
+/// Floats in one band's column buffer (32 MiB).
+let columnBufferLimit = 8 << 20
 
 /// What to apply to each output channel after the matrix product (fused epilogue).
 struct ConvolutionEpilogue {
@@ -138,7 +138,9 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let o = g.outputChannels, k = g.patchSize, outPlane = outH * outW
     var output = accumulate ?? Tensor(zeros: [n, o, outH, outW])
     precondition(output.shape == [n, o, outH, outW], "accumulated tensor has the wrong shape")
-    let beta: Float = accumulate == nil ? 0 : 1
+    // The output is either freshly zeroed or the tensor to accumulate onto: beta = 1 both ways,
+    // which also spares OpenBLAS its separate pass that scales C by beta.
+    let beta: Float = 1
     ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
     let rowsPerBand = bandRows(g, outputHeight: outH, outputWidth: outW)
     var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : k * rowsPerBand * outW)
@@ -235,7 +237,7 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                              c: dwBuffer.baseAddress!, ldc: k)
                                         if needInputGradient {
                                             gemm(transA: true, transB: false, m: k, n: outPlane, k: o, alpha: 1,
-                                                 a: wBuffer.baseAddress!, lda: k, b: dy, ldb: outPlane, beta: 0,
+                                                 a: wBuffer.baseAddress!, lda: k, b: dy, ldb: outPlane, beta: 1,
                                                  c: dxBuffer.baseAddress! + b * c * h * w, ldc: outPlane)
                                         }
                                         continue
