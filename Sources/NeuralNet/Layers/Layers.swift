@@ -88,7 +88,10 @@ public final class BatchNorm2d: Layer {
     public let weight: Parameter, bias: Parameter
     public let runningMean: Buffer, runningVar: Buffer, batchesTracked: Buffer
     public let epsilon: Float, momentum: Float
+    /// Apply ReLU to the output (a following `ReLU` layer merged in).
+    public var fusedReLU = false
     private var cache: BatchNormCache?
+    private var output: Tensor?
 
     public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
         weight = Parameter(Tensor(zeros: [channels], value: 1))
@@ -120,18 +123,20 @@ public final class BatchNorm2d: Layer {
         if training {
             let (y, c) = batchNormForwardTraining(input, gamma: weight.value.data, beta: bias.value.data,
                                                   runningMean: &runningMean.value.data, runningVar: &runningVar.value.data,
-                                                  momentum: momentum, epsilon: epsilon)
+                                                  momentum: momentum, epsilon: epsilon, relu: fusedReLU)
             cache = c
+            output = fusedReLU ? y : nil
             batchesTracked.value.data[0] += 1
             return y
         }
         let (scale, shift) = inferenceScaleShift()
-        return channelAffine(input, scale: scale, shift: shift)
+        return channelAffine(input, scale: scale, shift: shift, relu: fusedReLU)
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("backward without a training forward pass") }
-        return batchNormBackward(gradOutput, cache: cache, gamma: weight.value.data,
+        let g = fusedReLU ? reluBackward(gradOutput, output: output!) : gradOutput
+        return batchNormBackward(g, cache: cache, gamma: weight.value.data,
                                  gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data)
     }
 }

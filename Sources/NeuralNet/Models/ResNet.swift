@@ -19,8 +19,8 @@ public enum ResNetDepth: String, Sendable, CaseIterable, Codable {
 /// One residual block: basic (two 3 x 3) or bottleneck (1 x 1, 3 x 3, 1 x 1 with 4x expansion).
 final class ResidualBlock: Layer {
     let convs: [Conv2d]
+    /// Batch norms; all but the last have the block's inner ReLU fused in.
     let norms: [BatchNorm2d]
-    let innerReLUs: [ReLU]
     let outputReLU = ReLU()
     let downsample: Sequential?
 
@@ -35,7 +35,7 @@ final class ResidualBlock: Layer {
                      Conv2d(inputChannels: width, outputChannels: width, kernelSize: 3, padding: 1, bias: false)]
         }
         norms = convs.map { BatchNorm2d(channels: $0.geometry.outputChannels) }
-        innerReLUs = convs.dropLast().map { _ in ReLU() }
+        for norm in norms.dropLast() { norm.fusedReLU = true }
         if stride != 1 || inputChannels != outputChannels {
             downsample = Sequential([
                 Conv2d(inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 1, stride: stride, bias: false),
@@ -70,7 +70,6 @@ final class ResidualBlock: Layer {
         var h = input
         for i in 0..<convs.count {
             h = norms[i].forward(convs[i].forward(h, training: true), training: true)
-            if i < innerReLUs.count { h = innerReLUs[i].forward(h, training: true) }
         }
         let identity = downsample?.forward(input, training: true) ?? input
         addInPlace(&h, identity)
@@ -81,7 +80,6 @@ final class ResidualBlock: Layer {
         let g = outputReLU.backward(gradOutput)
         var main = g
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
-            if i < innerReLUs.count { main = innerReLUs[i].backward(main) }
             main = convs[i].backward(norms[i].backward(main))
         }
         let identity = downsample?.backward(g) ?? g
@@ -95,8 +93,8 @@ final class ResidualBlock: Layer {
 public final class ResNetEncoder: Layer {
     public let depth: ResNetDepth
     let conv1: Conv2d
+    /// The stem's batch norm, with its ReLU fused in.
     let bn1: BatchNorm2d
-    let relu = ReLU()
     let pool = MaxPool2d(kernel: 3, stride: 2, padding: 1)
     let stages: [Sequential]
 
@@ -105,6 +103,7 @@ public final class ResNetEncoder: Layer {
         conv1 = Conv2d(inputChannels: inputChannels, outputChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false)
         conv1.needsInputGradient = false
         bn1 = BatchNorm2d(channels: 64)
+        bn1.fusedReLU = true
         var stages: [Sequential] = []
         var channels = 64
         for (s, count) in depth.blocks.enumerated() {
@@ -129,7 +128,7 @@ public final class ResNetEncoder: Layer {
     public func features(_ input: Tensor, training: Bool) -> [Tensor] {
         var h: Tensor
         if training {
-            h = relu.forward(bn1.forward(conv1.forward(input, training: true), training: true), training: true)
+            h = bn1.forward(conv1.forward(input, training: true), training: true)
         } else {
             h = conv1.forwardFolded(input, batchNorm: bn1, relu: true)
         }
@@ -150,7 +149,7 @@ public final class ResNetEncoder: Layer {
             g = stages[s].backward(g)
         }
         g = pool.backward(g)
-        return conv1.backward(bn1.backward(relu.backward(g)))
+        return conv1.backward(bn1.backward(g))
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor { features(input, training: training).last! }

@@ -10,7 +10,8 @@ struct BatchNormCache {
 }
 
 func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runningMean: inout [Float],
-                              runningVar: inout [Float], momentum: Float, epsilon: Float) -> (Tensor, BatchNormCache) {
+                              runningVar: inout [Float], momentum: Float, epsilon: Float,
+                              relu: Bool = false) -> (Tensor, BatchNormCache) {
     let (n, c, h, w) = x.nchw
     let plane = h * w, count = n * plane
     var y = Tensor(zeros: x.shape)
@@ -51,7 +52,8 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
                                         for i in 0..<plane {
                                             let xh = (xp[off + i] - mean) * inv
                                             np[off + i] = xh
-                                            yp[off + i] = xh * g + bt
+                                            let v = xh * g + bt
+                                            yp[off + i] = relu ? max(v, 0) : v
                                         }
                                     }
                                 }
