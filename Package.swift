@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "PrimarySizing", targets: ["PrimarySizing"]),
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Synthesis", targets: ["Synthesis"]),
+        .library(name: "Randomness", targets: ["Randomness"]),
         .executable(name: "sootctl", targets: ["sootctl"]),
         .executable(name: "sootbench", targets: ["sootbench"]),
     ],
@@ -39,6 +40,7 @@ let package = Package(
             providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
 
         // Libraries.
+        .target(name: "Randomness"),
         .target(
             name: "ImageCore",
             dependencies: [
@@ -47,7 +49,7 @@ let package = Package(
             ]),
         .target(
             name: "NeuralNet",
-            dependencies: ["COpenBLAS", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["COpenBLAS", "Randomness", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
             name: "Statistics"),
         .target(
@@ -58,7 +60,7 @@ let package = Package(
             dependencies: ["ImageCore", "Statistics"]),
         .target(
             name: "Synthesis",
-            dependencies: ["ImageCore"]),
+            dependencies: ["ImageCore", "Randomness"]),
 
         // Executables: the thin CLI and the benchmark driver.
         .executableTarget(
@@ -72,7 +74,7 @@ let package = Package(
             dependencies: ["ImageCore", "NeuralNet", "Synthesis"]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["ImageCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ImageCore", "Randomness"], path: "Tests/TestSupport"),
         .testTarget(
             name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"],
             exclude: ["Fixtures"]),

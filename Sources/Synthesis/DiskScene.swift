@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Randomness
 
 /// A projected sphere in a synthetic scene: centre and diameter in pixels.
 public struct SceneSphere: Sendable, Equatable, Codable {
@@ -46,7 +47,7 @@ public struct DiskScene: Sendable {
     public static func chains(width: Int, height: Int, count: Int, spheresPerChain: ClosedRange<Int>,
                               diameterPixels: ClosedRange<Double>, seed: UInt64,
                               pixelSize: PixelSize? = nil) -> DiskScene {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var spheres: [SceneSphere] = []
         for _ in 0..<count {
             var row = Double.random(in: 0.15...0.85, using: &rng) * Double(height)
@@ -82,7 +83,7 @@ public struct DiskScene: Sendable {
                 }
             }
         }
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var image = GrayImage(width: width, height: height, pixelSize: pixelSize)
         var mask = BinaryMask(width: width, height: height, pixelSize: pixelSize)
         for r in 0..<height {

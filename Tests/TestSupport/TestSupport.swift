@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Randomness
 
 /// Shared helpers for the test targets: paths to fixtures and shared data, seeded random
 /// images and masks.
@@ -31,18 +32,8 @@ public enum TestPaths {
     }
 }
 
-/// A deterministic generator for test data (SplitMix64).
-public struct TestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The deterministic generator for test data.
+public typealias TestRandom = SplitMix64
 
 /// A random 8-bit-valued image.
 public func randomImage(width: Int, height: Int, seed: UInt64) -> GrayImage {

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import Randomness
 
 /// 2-D convolution with PyTorch's `Conv2d` parameters: `weight` [out, in, k, k] and an
 /// optional `bias` [out].
@@ -243,25 +244,6 @@ public final class Dropout2d: Layer {
             for i in (nc * plane)..<((nc + 1) * plane) { dx.data[i] *= keep[nc] }
         }
         return dx
-    }
-}
-
-/// A seedable generator (SplitMix64) for initialisation, dropout and data sampling.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Standard normal deviate (Box-Muller).
-    public mutating func nextGaussian() -> Float {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
 }
 

@@ -197,7 +197,7 @@ public final class FPN: Layer {
         for (_, p) in encoder.namedParameters() where p.value.shape.count == 4 {
             let s = p.value.shape, fanOut = s[0] * s[2] * s[3]
             let std = (2 / Float(fanOut)).squareRoot()
-            p.value.data = (0..<p.value.count).map { _ in rng.nextGaussian() * std }
+            p.value.data = (0..<p.value.count).map { _ in Float(rng.nextGaussian()) * std }
         }
         for (_, p) in decoder.namedParameters() where p.value.shape.count == 4 {
             let s = p.value.shape, fanIn = s[1] * s[2] * s[3]

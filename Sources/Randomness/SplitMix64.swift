@@ -1,8 +1,9 @@
 import Foundation
 
-/// A small, fast, seedable random number generator (SplitMix64), so that the same seed gives
-/// the same images on every platform.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+/// A small, fast, seedable random number generator (SplitMix64, Steele, Lea and Flood 2014):
+/// the same seed gives the same weights, dropout masks, test data and synthetic images on every
+/// platform. Shared by NeuralNet, Synthesis and the tests.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Creates a generator from a seed.
