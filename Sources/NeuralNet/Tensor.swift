@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 internal import COpenBLAS
 
 /// Errors raised by NeuralNet.
@@ -36,9 +38,6 @@ public enum NeuralNetError: Error, Equatable, Sendable, CustomStringConvertible 
 extension NeuralNetError: LocalizedError {
     public var errorDescription: String? { description }
 }
-
-import Dispatch
-import Foundation
 
 /// A dense, contiguous, row-major `Float` tensor (NCHW for images, OIHW for convolution
 /// weights, as in PyTorch, so weights load without transposition).
