@@ -136,9 +136,9 @@ public final class BatchNorm2d: Layer {
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("backward without a training forward pass") }
-        let g = fusedReLU ? reluBackward(gradOutput, output: output!) : gradOutput
-        return batchNormBackward(g, cache: cache, gamma: weight.value.data,
-                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data)
+        return batchNormBackward(gradOutput, cache: cache, gamma: weight.value.data,
+                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data,
+                                 reluOutput: fusedReLU ? output : nil)
     }
 }
 

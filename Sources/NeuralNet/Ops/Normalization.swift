@@ -91,9 +91,11 @@ func channelAffine(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool = fal
     return y
 }
 
+/// With `reluOutput`, dy is first masked where that (fused ReLU) output was not positive.
 func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
-                       gradGamma: inout [Float], gradBeta: inout [Float]) -> Tensor {
+                       gradGamma: inout [Float], gradBeta: inout [Float], reluOutput: Tensor? = nil) -> Tensor {
     let (n, c, h, w) = dy.nchw
+    let mask = reluOutput?.data ?? []
     let plane = h * w, count = Float(n * plane)
     var dx = Tensor(zeros: dy.shape)
     var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
@@ -102,21 +104,32 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
             dx.data.withUnsafeMutableBufferPointer { dxb in
                 dGamma.withUnsafeMutableBufferPointer { dgb in
                     dBeta.withUnsafeMutableBufferPointer { dbb in
-                        let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
-                        let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
-                        parallelFor(c) { channels in
-                            for ch in channels {
-                                var sumDy: Float = 0, sumDyXh: Float = 0
-                                for b in 0..<n {
-                                    let off = (b * c + ch) * plane
-                                    for i in 0..<plane { sumDy += dyp[off + i]; sumDyXh += dyp[off + i] * np[off + i] }
-                                }
-                                dgp[ch] = sumDyXh; dbp[ch] = sumDy
-                                let k = gamma[ch] * cache.inverseStd[ch] / count
-                                for b in 0..<n {
-                                    let off = (b * c + ch) * plane
-                                    for i in 0..<plane {
-                                        dxp[off + i] = k * (count * dyp[off + i] - sumDy - np[off + i] * sumDyXh)
+                        mask.withUnsafeBufferPointer { mb in
+                            let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
+                            let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
+                            let mp = reluOutput == nil ? nil : mb.baseAddress
+                            parallelFor(c) { channels in
+                                for ch in channels {
+                                    // Pass 1: the (masked) gradient goes into dx, with its sums.
+                                    var sumDy: Float = 0, sumDyXh: Float = 0
+                                    for b in 0..<n {
+                                        let off = (b * c + ch) * plane
+                                        let g = dxp + off, d = dyp + off, xh = np + off
+                                        if let mp {
+                                            let m = mp + off
+                                            for i in 0..<plane { g[i] = m[i] > 0 ? d[i] : 0 }
+                                        } else {
+                                            g.update(from: d, count: plane)
+                                        }
+                                        for i in 0..<plane { sumDy += g[i]; sumDyXh += g[i] * xh[i] }
+                                    }
+                                    dgp[ch] = sumDyXh; dbp[ch] = sumDy
+                                    // Pass 2: dx = k (N g - sum g - xhat sum g xhat), in place.
+                                    let k = gamma[ch] * cache.inverseStd[ch] / count
+                                    for b in 0..<n {
+                                        let off = (b * c + ch) * plane
+                                        let g = dxp + off, xh = np + off
+                                        for i in 0..<plane { g[i] = k * (count * g[i] - sumDy - xh[i] * sumDyXh) }
                                     }
                                 }
                             }
