@@ -171,9 +171,9 @@ public final class GroupNorm: Layer {
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let cache else { preconditionFailure("backward without a training forward pass") }
-        let g = fusedReLU ? reluBackward(gradOutput, output: output!) : gradOutput
-        return groupNormBackward(g, cache: cache, groups: groups, gamma: weight.value.data,
-                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data)
+        return groupNormBackward(gradOutput, cache: cache, groups: groups, gamma: weight.value.data,
+                                 gradGamma: &weight.gradient.data, gradBeta: &bias.gradient.data,
+                                 reluOutput: fusedReLU ? output : nil)
     }
 }
 

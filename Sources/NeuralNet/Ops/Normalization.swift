@@ -211,40 +211,52 @@ func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], e
     return (y, GroupNormCache(normalized: normalized, inverseStd: inverseStd))
 }
 
+/// With `reluOutput`, dy is first masked where that (fused ReLU) output was not positive.
 func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: [Float],
-                       gradGamma: inout [Float], gradBeta: inout [Float]) -> Tensor {
+                       gradGamma: inout [Float], gradBeta: inout [Float], reluOutput: Tensor? = nil) -> Tensor {
     let (n, c, h, w) = dy.nchw
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
     var dx = Tensor(zeros: dy.shape)
-    // Per-channel parameter gradients.
+    let mask = reluOutput?.data ?? []
+    // Per-sample, per-channel parameter gradients, summed over samples afterwards.
     var dGamma = [Float](repeating: 0, count: n * c), dBeta = [Float](repeating: 0, count: n * c)
     dy.data.withUnsafeBufferPointer { dyb in
         cache.normalized.withUnsafeBufferPointer { nb in
             dx.data.withUnsafeMutableBufferPointer { dxb in
                 dGamma.withUnsafeMutableBufferPointer { dgb in
                     dBeta.withUnsafeMutableBufferPointer { dbb in
-                        let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
-                        let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
-                        parallelFor(n * groups) { range in
-                            for ng in range {
-                                let b = ng / groups, g0 = (ng % groups) * perGroup
-                                let off = ng * groupSize
-                                // dxhat = dy * gamma; dx = inv/M (M dxhat - sum dxhat - xhat sum dxhat xhat)
-                                var sumD: Float = 0, sumDX: Float = 0
-                                for cc in 0..<perGroup {
-                                    let gm = gamma[g0 + cc], base = off + cc * plane
-                                    var sdy: Float = 0, sdyx: Float = 0
-                                    for i in 0..<plane {
-                                        sdy += dyp[base + i]; sdyx += dyp[base + i] * np[base + i]
+                        mask.withUnsafeBufferPointer { mb in
+                            let dyp = dyb.baseAddress!, np = nb.baseAddress!, dxp = dxb.baseAddress!
+                            let dgp = dgb.baseAddress!, dbp = dbb.baseAddress!
+                            let mp = reluOutput == nil ? nil : mb.baseAddress
+                            parallelFor(n * groups) { range in
+                                for ng in range {
+                                    let b = ng / groups, g0 = (ng % groups) * perGroup
+                                    let off = ng * groupSize
+                                    // Pass 1: masked gradient into dx; sums of g and g xhat per channel.
+                                    // dxhat = g gamma; dx = inv/M (M dxhat - sum dxhat - xhat sum dxhat xhat)
+                                    var sumD: Float = 0, sumDX: Float = 0
+                                    for cc in 0..<perGroup {
+                                        let base = off + cc * plane
+                                        let gp = dxp + base, d = dyp + base, xh = np + base
+                                        if let mp {
+                                            let m = mp + base
+                                            for i in 0..<plane { gp[i] = m[i] > 0 ? d[i] : 0 }
+                                        } else {
+                                            gp.update(from: d, count: plane)
+                                        }
+                                        var sdy: Float = 0, sdyx: Float = 0
+                                        for i in 0..<plane { sdy += gp[i]; sdyx += gp[i] * xh[i] }
+                                        dgp[b * c + g0 + cc] = sdyx; dbp[b * c + g0 + cc] = sdy
+                                        let gm = gamma[g0 + cc]
+                                        sumD += sdy * gm; sumDX += sdyx * gm
                                     }
-                                    dgp[b * c + g0 + cc] = sdyx; dbp[b * c + g0 + cc] = sdy
-                                    sumD += sdy * gm; sumDX += sdyx * gm
-                                }
-                                let m = Float(groupSize), k = cache.inverseStd[ng] / m
-                                for cc in 0..<perGroup {
-                                    let gm = gamma[g0 + cc], base = off + cc * plane
-                                    for i in 0..<plane {
-                                        dxp[base + i] = k * (m * dyp[base + i] * gm - sumD - np[base + i] * sumDX)
+                                    // Pass 2, in place.
+                                    let m = Float(groupSize), k = cache.inverseStd[ng] / m
+                                    for cc in 0..<perGroup {
+                                        let gm = gamma[g0 + cc], base = off + cc * plane
+                                        let gp = dxp + base, xh = np + base
+                                        for i in 0..<plane { gp[i] = k * (m * gp[i] * gm - sumD - xh[i] * sumDX) }
                                     }
                                 }
                             }
