@@ -65,6 +65,13 @@ public struct Tensor: Sendable, Equatable {
         self.data = data
     }
 
+    /// A tensor whose values are left unset, for kernels that overwrite every element.
+    init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.data = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor filled with `value`.
     public init(zeros shape: [Int], value: Float = 0) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension")

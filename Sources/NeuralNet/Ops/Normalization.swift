@@ -14,8 +14,8 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
                               relu: Bool = false) -> (Tensor, BatchNormCache) {
     let (n, c, h, w) = x.nchw
     let plane = h * w, count = n * plane
-    var y = Tensor(zeros: x.shape)
-    var normalized = [Float](repeating: 0, count: x.count)
+    var y = Tensor(uninitialized: x.shape)
+    var normalized = Tensor(uninitialized: x.shape).data
     var inverseStd = [Float](repeating: 0, count: c)
     var means = [Float](repeating: 0, count: c), variances = [Float](repeating: 0, count: c)
     x.data.withUnsafeBufferPointer { xb in
@@ -97,7 +97,7 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
     let (n, c, h, w) = dy.nchw
     let mask = reluOutput?.data ?? []
     let plane = h * w, count = Float(n * plane)
-    var dx = Tensor(zeros: dy.shape)
+    var dx = Tensor(uninitialized: dy.shape)
     var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
     dy.data.withUnsafeBufferPointer { dyb in
         cache.normalized.withUnsafeBufferPointer { nb in
@@ -155,8 +155,8 @@ func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], e
     let (n, c, h, w) = x.nchw
     precondition(c % groups == 0, "channels must divide into groups")
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
-    var y = Tensor(zeros: x.shape)
-    var normalized = [Float](repeating: 0, count: keepCache ? x.count : 0)
+    var y = Tensor(uninitialized: x.shape)
+    var normalized = keepCache ? Tensor(uninitialized: x.shape).data : []
     var inverseStd = [Float](repeating: 0, count: n * groups)
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
@@ -216,7 +216,7 @@ func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: 
                        gradGamma: inout [Float], gradBeta: inout [Float], reluOutput: Tensor? = nil) -> Tensor {
     let (n, c, h, w) = dy.nchw
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
-    var dx = Tensor(zeros: dy.shape)
+    var dx = Tensor(uninitialized: dy.shape)
     let mask = reluOutput?.data ?? []
     // Per-sample, per-channel parameter gradients, summed over samples afterwards.
     var dGamma = [Float](repeating: 0, count: n * c), dBeta = [Float](repeating: 0, count: n * c)

@@ -2,7 +2,7 @@
 func maxPoolForward(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (Tensor, [Int32]) {
     let (n, c, h, w) = x.nchw
     let outH = (h + 2 * padding - kernel) / stride + 1, outW = (w + 2 * padding - kernel) / stride + 1
-    var y = Tensor(zeros: [n, c, outH, outW])
+    var y = Tensor(uninitialized: [n, c, outH, outW])
     var argmax = [Int32](repeating: 0, count: y.count)
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in

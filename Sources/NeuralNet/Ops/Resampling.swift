@@ -3,7 +3,7 @@
 func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor {
     let (n, c, h, w) = x.nchw
     let oh = h * factor, ow = w * factor
-    var y = Tensor(zeros: [n, c, oh, ow])
+    var y = Tensor(uninitialized: [n, c, oh, ow])
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
             let xp = xb.baseAddress!, yp = yb.baseAddress!
@@ -64,7 +64,7 @@ struct LinearTaps {
 /// segmentation head, PyTorch `UpsamplingBilinear2d`).
 func upsampleBilinear(_ x: Tensor, factor: Int) -> Tensor {
     let (n, c, h, w) = x.nchw
-    var y = Tensor(zeros: [n, c, h * factor, w * factor])
+    var y = Tensor(uninitialized: [n, c, h * factor, w * factor])
     upsampleBilinear(x, factor: factor, into: &y, accumulate: false)
     return y
 }
