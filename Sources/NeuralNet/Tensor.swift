@@ -145,7 +145,7 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
     _ = blasConfigured
     let threads = neuralNetThreadCount
     let work = Double(m) * Double(n) * Double(k)
-    if threads == 1 || work < 4e6 || n < 64 {
+    if threads == 1 || work < 4e6 || n < 64 || runsSerially {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         return

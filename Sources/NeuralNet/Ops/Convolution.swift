@@ -1,3 +1,4 @@
+import Dispatch
 /// 2-D convolution (cross-correlation, as PyTorch) by im2col and OpenBLAS SGEMM.
 ///
 /// The column buffer is built for a band of output rows at a time and capped near
@@ -143,12 +144,14 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let beta: Float = 1
     ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
     let rowsPerBand = bandRows(g, outputHeight: outH, outputWidth: outW)
-    var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : k * rowsPerBand * outW)
+    let columnCount = g.isPointwise ? 0 : k * rowsPerBand * outW
+    // Several images: each core takes whole images with serial GEMMs (see convolutionBackward).
+    let workers = n >= 2 ? min(neuralNetThreadCount, n) : 1
     input.data.withUnsafeBufferPointer { xBuffer in
         weight.withUnsafeBufferPointer { wBuffer in
             output.data.withUnsafeMutableBufferPointer { yBuffer in
-                columns.withUnsafeMutableBufferPointer { colBuffer in
-                    for b in 0..<n {
+                func forwardImages(_ images: StrideTo<Int>, columns: UnsafeMutablePointer<Float>?) {
+                    for b in images {
                         let x = xBuffer.baseAddress! + b * c * h * w
                         let y = yBuffer.baseAddress! + b * o * outPlane
                         if g.isPointwise {
@@ -162,13 +165,26 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
                             let rows = row0..<min(outH, row0 + rowsPerBand)
                             let bandPixels = rows.count * outW
                             im2col(x, height: h, width: w, geometry: g, outputRows: rows, outputWidth: outW,
-                                   into: colBuffer.baseAddress!)
+                                   into: columns!)
                             gemm(transA: false, transB: false, m: o, n: bandPixels, k: k, alpha: 1,
-                                 a: wBuffer.baseAddress!, lda: k, b: colBuffer.baseAddress!, ldb: bandPixels,
+                                 a: wBuffer.baseAddress!, lda: k, b: columns!, ldb: bandPixels,
                                  beta: beta, c: y + row0 * outW, ldc: outPlane)
                             applyEpilogue(epilogue, y, channels: o, plane: outPlane,
                                           columns: (row0 * outW)..<(row0 * outW + bandPixels))
                             row0 = rows.upperBound
+                        }
+                    }
+                }
+                if workers == 1 {
+                    var columns = [Float](repeating: 0, count: columnCount)
+                    columns.withUnsafeMutableBufferPointer { forwardImages(stride(from: 0, to: n, by: 1), columns: $0.baseAddress) }
+                } else {
+                    DispatchQueue.concurrentPerform(iterations: workers) { t in
+                        serially {
+                            var columns = [Float](repeating: 0, count: columnCount)
+                            columns.withUnsafeMutableBufferPointer {
+                                forwardImages(stride(from: t, to: n, by: workers), columns: $0.baseAddress)
+                            }
                         }
                     }
                 }
@@ -205,8 +221,6 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
     let k = g.patchSize, outPlane = outH * outW
     let rowsPerBand = bandRows(g, outputHeight: outH, outputWidth: outW)
     let bandCapacity = rowsPerBand * outW
-    var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : k * bandCapacity)
-    var gradColumns = [Float](repeating: 0, count: needInputGradient && !g.isPointwise ? k * bandCapacity : 0)
     if let gradBias {
         gradOutput.data.withUnsafeBufferPointer { dy in
             for b in 0..<n {
@@ -220,24 +234,29 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
         }
     }
     var gradInputData = [Float](repeating: 0, count: needInputGradient ? input.count : 0)
+    // With several images, each core takes whole images (serial GEMMs, its own buffers and its
+    // own weight-gradient accumulator): no GEMM is split, so no operand is packed twice.
+    let workers = n >= 2 ? min(neuralNetThreadCount, n) : 1
+    var partialGradWeights = [Float](repeating: 0, count: workers > 1 ? workers * gradWeight.count : 0)
     input.data.withUnsafeBufferPointer { xBuffer in
         weight.withUnsafeBufferPointer { wBuffer in
             gradOutput.data.withUnsafeBufferPointer { dyBuffer in
                 gradWeight.withUnsafeMutableBufferPointer { dwBuffer in
-                    columns.withUnsafeMutableBufferPointer { colBuffer in
-                        gradColumns.withUnsafeMutableBufferPointer { dcolBuffer in
-                            gradInputData.withUnsafeMutableBufferPointer { dxBuffer in
-                                for b in 0..<n {
+                    gradInputData.withUnsafeMutableBufferPointer { dxBuffer in
+                        partialGradWeights.withUnsafeMutableBufferPointer { partialBuffer in
+                            let wp = wBuffer.baseAddress!
+                            func backwardImages(_ images: StrideTo<Int>, dw: UnsafeMutablePointer<Float>,
+                                                columns: UnsafeMutablePointer<Float>?, gradColumns: UnsafeMutablePointer<Float>?) {
+                                for b in images {
                                     let x = xBuffer.baseAddress! + b * c * h * w
                                     let dy = dyBuffer.baseAddress! + b * o * outPlane
                                     if g.isPointwise {
                                         // dW += dY X^T ; dX = W^T dY
                                         gemm(transA: false, transB: true, m: o, n: k, k: outPlane, alpha: 1,
-                                             a: dy, lda: outPlane, b: x, ldb: outPlane, beta: 1,
-                                             c: dwBuffer.baseAddress!, ldc: k)
+                                             a: dy, lda: outPlane, b: x, ldb: outPlane, beta: 1, c: dw, ldc: k)
                                         if needInputGradient {
                                             gemm(transA: true, transB: false, m: k, n: outPlane, k: o, alpha: 1,
-                                                 a: wBuffer.baseAddress!, lda: k, b: dy, ldb: outPlane, beta: 1,
+                                                 a: wp, lda: k, b: dy, ldb: outPlane, beta: 1,
                                                  c: dxBuffer.baseAddress! + b * c * h * w, ldc: outPlane)
                                         }
                                         continue
@@ -247,20 +266,51 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                         let rows = row0..<min(outH, row0 + rowsPerBand)
                                         let bandPixels = rows.count * outW
                                         im2col(x, height: h, width: w, geometry: g, outputRows: rows, outputWidth: outW,
-                                               into: colBuffer.baseAddress!)
+                                               into: columns!)
                                         gemm(transA: false, transB: true, m: o, n: k, k: bandPixels, alpha: 1,
-                                             a: dy + row0 * outW, lda: outPlane, b: colBuffer.baseAddress!, ldb: bandPixels,
-                                             beta: 1, c: dwBuffer.baseAddress!, ldc: k)
+                                             a: dy + row0 * outW, lda: outPlane, b: columns!, ldb: bandPixels,
+                                             beta: 1, c: dw, ldc: k)
                                         if needInputGradient {
                                             gemm(transA: true, transB: false, m: k, n: bandPixels, k: o, alpha: 1,
-                                                 a: wBuffer.baseAddress!, lda: k, b: dy + row0 * outW, ldb: outPlane,
-                                                 beta: 0, c: dcolBuffer.baseAddress!, ldc: bandPixels)
-                                            col2im(dcolBuffer.baseAddress!, height: h, width: w, geometry: g,
+                                                 a: wp, lda: k, b: dy + row0 * outW, ldb: outPlane,
+                                                 beta: 0, c: gradColumns!, ldc: bandPixels)
+                                            col2im(gradColumns!, height: h, width: w, geometry: g,
                                                    outputRows: rows, outputWidth: outW,
                                                    into: dxBuffer.baseAddress! + b * c * h * w)
                                         }
                                         row0 = rows.upperBound
                                     }
+                                }
+                            }
+                            let columnCount = g.isPointwise ? 0 : k * bandCapacity
+                            let gradColumnCount = needInputGradient && !g.isPointwise ? k * bandCapacity : 0
+                            if workers == 1 {
+                                var columns = [Float](repeating: 0, count: columnCount)
+                                var gradColumns = [Float](repeating: 0, count: gradColumnCount)
+                                columns.withUnsafeMutableBufferPointer { cb in
+                                    gradColumns.withUnsafeMutableBufferPointer { gb in
+                                        backwardImages(stride(from: 0, to: n, by: 1), dw: dwBuffer.baseAddress!,
+                                                       columns: cb.baseAddress, gradColumns: gb.baseAddress)
+                                    }
+                                }
+                            } else {
+                                let partial = partialBuffer.baseAddress!, size = dwBuffer.count
+                                DispatchQueue.concurrentPerform(iterations: workers) { t in
+                                    serially {
+                                        var columns = [Float](repeating: 0, count: columnCount)
+                                        var gradColumns = [Float](repeating: 0, count: gradColumnCount)
+                                        columns.withUnsafeMutableBufferPointer { cb in
+                                            gradColumns.withUnsafeMutableBufferPointer { gb in
+                                                backwardImages(stride(from: t, to: n, by: workers), dw: partial + t * size,
+                                                               columns: cb.baseAddress, gradColumns: gb.baseAddress)
+                                            }
+                                        }
+                                    }
+                                }
+                                let dw = dwBuffer.baseAddress!
+                                for t in 0..<workers {
+                                    let part = partial + t * size
+                                    for i in 0..<size { dw[i] += part[i] }
                                 }
                             }
                         }
