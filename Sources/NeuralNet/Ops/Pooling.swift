@@ -17,16 +17,29 @@ func maxPoolForward(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (Ten
                             for ow in 0..<outW {
                                 let c0 = max(0, ow * stride - padding), c1 = min(w, ow * stride - padding + kernel)
                                 var best = -Float.infinity, at = r0 * w + c0
-                                var r = r0
-                                while r < r1 {
-                                    let row = src + r * w
-                                    var cc = c0
-                                    while cc < c1 {
-                                        let v = row[cc]
-                                        if v > best { best = v; at = r * w + cc }
-                                        cc += 1
+                                if r1 - r0 == 3 && c1 - c0 == 3 {
+                                    // Interior 3 x 3 window, unrolled (the ResNet stem's pool).
+                                    let base = r0 * w + c0
+                                    var dr = 0
+                                    while dr < 3 {
+                                        let row = base + dr * w
+                                        var v = src[row]; if v > best { best = v; at = row }
+                                        v = src[row + 1]; if v > best { best = v; at = row + 1 }
+                                        v = src[row + 2]; if v > best { best = v; at = row + 2 }
+                                        dr += 1
                                     }
-                                    r += 1
+                                } else {
+                                    var r = r0
+                                    while r < r1 {
+                                        let row = src + r * w
+                                        var cc = c0
+                                        while cc < c1 {
+                                            let v = row[cc]
+                                            if v > best { best = v; at = r * w + cc }
+                                            cc += 1
+                                        }
+                                        r += 1
+                                    }
                                 }
                                 dst[oh * outW + ow] = best
                                 arg[oh * outW + ow] = Int32(at)
