@@ -51,10 +51,10 @@ let package = Package(
             name: "NeuralNet",
             dependencies: ["COpenBLAS", "Randomness", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
-            name: "Statistics"),
+            name: "Statistics", dependencies: ["ImageCore"]),
         .target(
             name: "Classifiers",
-            dependencies: ["ImageCore", "NeuralNet", "Statistics"]),
+            dependencies: ["ImageCore", "NeuralNet", "Statistics", "Randomness"]),
         .target(
             name: "PrimarySizing",
             dependencies: ["ImageCore", "Statistics"]),
@@ -80,9 +80,10 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageCore", "TestSupport"]),
         .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis", "TestSupport"]),
-        .testTarget(name: "PrimarySizingTests", dependencies: ["PrimarySizing"]),
+        .testTarget(
+            name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "ImageCore", "Synthesis", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

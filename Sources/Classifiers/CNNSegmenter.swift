@@ -1,0 +1,66 @@
+import Foundation
+import ImageCore
+import NeuralNet
+
+/// The CNN classifier (METHODS.md 3.5): an FPN from a model file, run on the whole image,
+/// thresholded at p > 0.5. Post-processing by default is the paper's rolling ball + 1,000 px.
+public final class CNNSegmenter: Segmenter, @unchecked Sendable {
+    public var name: String { "cnn" }
+    public let modelPath: String
+    private let predictor: SegmentationPredictor
+    private let lock = NSLock()
+
+    /// Loads a model (safetensors or PyTorch checkpoint).
+    public init(modelPath: String) throws {
+        self.modelPath = modelPath
+        do {
+            predictor = try SegmentationPredictor(contentsOf: modelPath)
+        } catch {
+            let reason = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            throw ClassifierError.modelUnreadable(path: modelPath, reason: reason)
+        }
+    }
+
+    /// Where `cnn` looks for its default model, first match wins: `$SOOTCTL_MODEL`, then
+    /// `models/default.safetensors` beside the executable, in its `../share/sootctl/`, and in
+    /// the current directory.
+    public static func defaultModelCandidates(executablePath: String = CommandLine.arguments.first ?? "") -> [String] {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["SOOTCTL_MODEL"], !env.isEmpty { candidates.append(env) }
+        let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(exe.appendingPathComponent("models/default.safetensors").path)
+        candidates.append(exe.appendingPathComponent("../share/sootctl/default.safetensors").standardized.path)
+        // Inside a SwiftPM checkout the binary is in .build/<config>/: the repository's models/.
+        candidates.append(exe.appendingPathComponent("../../models/default.safetensors").standardized.path)
+        candidates.append(FileManager.default.currentDirectoryPath + "/models/default.safetensors")
+        return candidates
+    }
+
+    /// Loads the default model.
+    /// - Throws: `ClassifierError.noModelInstalled` naming the places searched.
+    public static func defaultModel() throws -> CNNSegmenter {
+        let candidates = defaultModelCandidates()
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            return try CNNSegmenter(modelPath: path)
+        }
+        throw ClassifierError.noModelInstalled(searched: candidates)
+    }
+
+    public var defaultPostProcessing: PostProcessing { .cnnDefault }
+
+    /// Foreground probabilities (0...1) per pixel.
+    public func probabilities(_ image: GrayImage) -> [Float] {
+        lock.lock()
+        defer { lock.unlock() }
+        return predictor.probabilities(plane: image.pixels, width: image.width, height: image.height)
+    }
+
+    public func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
+        let p = probabilities(image)
+        let threshold = predictor.configuration.threshold
+        var mask = BinaryMask(width: image.width, height: image.height, pixelSize: image.pixelSize)
+        for i in 0..<p.count where p[i] > threshold { mask.bits[i] = 1 }
+        let probability = try GrayImage(width: image.width, height: image.height, pixels: p, pixelSize: image.pixelSize)
+        return Segmentation(mask: mask, probability: probability, diagnostics: ["threshold": Double(threshold)])
+    }
+}

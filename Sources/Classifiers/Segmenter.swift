@@ -1,0 +1,83 @@
+import Foundation
+import ImageCore
+
+/// Why a classifier could not produce a mask.
+public enum ClassifierError: LocalizedError, Equatable, Sendable {
+    /// The method needs the pixel size (its structuring elements are given in nanometres).
+    case missingPixelSize(method: String)
+    /// `cnn` was asked for without a model file and no default model is installed.
+    case noModelInstalled(searched: [String])
+    /// The model file could not be loaded.
+    case modelUnreadable(path: String, reason: String)
+    /// The image is too small or degenerate for the method.
+    case unusableImage(reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .missingPixelSize(method):
+            return "the \(method) classifier needs the pixel size: pass --pixel-size NM (nm per pixel) "
+                + "or use an image whose metadata carries it"
+        case let .noModelInstalled(searched):
+            return "no CNN model is installed (looked in: \(searched.joined(separator: ", "))); "
+                + "pass --model FILE with a safetensors or PyTorch checkpoint of an FPN"
+        case let .modelUnreadable(path, reason):
+            return "\(path): cannot load the model: \(reason)"
+        case let .unusableImage(reason):
+            return "image cannot be segmented: \(reason)"
+        }
+    }
+}
+
+/// The result of one classifier on one image.
+public struct Segmentation: Sendable {
+    /// The classifier's mask (true = aggregate), including the steps the method itself
+    /// defines (the rolling balls of `otsu` and `kmeans`), before shared post-processing.
+    public var mask: BinaryMask
+    /// Per-pixel foreground probability (0...1), for classifiers that have one (`cnn`).
+    public var probability: GrayImage?
+    /// Numbers worth reporting (thresholds, iterations, ...), by name.
+    public var diagnostics: [String: Double]
+    /// Human-readable remarks (e.g. "adjusted threshold failed, using Otsu").
+    public var warnings: [String]
+
+    public init(mask: BinaryMask, probability: GrayImage? = nil, diagnostics: [String: Double] = [:],
+                warnings: [String] = []) {
+        self.mask = mask
+        self.probability = probability
+        self.diagnostics = diagnostics
+        self.warnings = warnings
+    }
+}
+
+/// A classifier: image (soot dark, values 0...1) and pixel size in, aggregate mask out.
+public protocol Segmenter: Sendable {
+    /// Short name used on the command line and in reports (`otsu`, `kmeans`, `cnn`).
+    var name: String { get }
+    /// The post-processing the paper applies after this classifier by default.
+    var defaultPostProcessing: PostProcessing { get }
+    /// Segments one image.
+    /// - Parameter pixelSizeNm: nanometres per pixel, when known.
+    func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation
+}
+
+/// Checks a pixel size given to a classifier that needs one.
+func requirePixelSize(_ pixelSizeNm: Double?, method: String) throws -> Double {
+    guard let ps = pixelSizeNm, ps.isFinite, ps > 0 else { throw ClassifierError.missingPixelSize(method: method) }
+    return ps
+}
+
+/// 8-bit values of an image (round half away, clamp), the working type of the atems methods.
+@inlinable func bytes(of image: GrayImage) -> [UInt8] { image.bytes8() }
+
+/// An image from 8-bit values.
+func grayImage(_ values: [UInt8], width: Int, height: Int, pixelSize: PixelSize?) -> GrayImage {
+    var out = GrayImage(width: width, height: height, pixelSize: pixelSize)
+    for i in 0..<values.count { out.pixels[i] = Float(values[i]) / 255 }
+    return out
+}
+
+/// MATLAB's cast of a double to uint8: round half away from zero, saturate.
+@inlinable func castToByte(_ value: Double) -> UInt8 {
+    guard value.isFinite else { return value > 0 ? 255 : 0 }
+    return UInt8(min(max(value.rounded(), 0), 255))
+}
