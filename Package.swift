@@ -71,7 +71,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "sootbench",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "PrimarySizing"]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["ImageCore", "Randomness"], path: "Tests/TestSupport"),

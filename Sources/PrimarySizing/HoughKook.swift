@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import ImageCore
 import Statistics
@@ -176,21 +177,22 @@ public struct HoughKook: Sendable {
         let rowPass = correlate(input, width: w, height: h, kernel: g6, anchor: 2, alongRows: true)
         let a = correlate(rowPass, width: w, height: h, kernel: g6, anchor: 2, alongRows: false)
         // b. Sobel (pointing toward darker), replicate padding.
-        func A(_ r: Int, _ c: Int) -> Double { a[min(max(r, 0), h - 1) * w + min(max(c, 0), w - 1)] }
         var gx = [Double](repeating: 0, count: w * h), gy = gx, gm = gx
         var gMax = 0.0
         for r in 0..<h {
+            let up = max(r - 1, 0) * w, mid = r * w, down = min(r + 1, h - 1) * w
             for c in 0..<w {
-                var sx = 0.0, sy = 0.0
-                for (delta, weight) in [(-1, 1.0), (0, 2.0), (1, 1.0)] {
-                    sx += weight * (A(r + delta, c - 1) - A(r + delta, c + 1))
-                    sy += weight * (A(r - 1, c + delta) - A(r + 1, c + delta))
-                }
-                let i = r * w + c
+                let left = max(c - 1, 0), right = min(c + 1, w - 1)
+                let sx = (a[up + left] - a[up + right]) + 2 * (a[mid + left] - a[mid + right])
+                    + (a[down + left] - a[down + right])
+                let sy = (a[up + left] - a[down + left]) + 2 * (a[up + c] - a[down + c])
+                    + (a[up + right] - a[down + right])
+                let i = mid + c
                 gx[i] = sx
                 gy[i] = sy
-                gm[i] = (sx * sx + sy * sy).squareRoot()
-                gMax = max(gMax, gm[i])
+                let g = (sx * sx + sy * sy).squareRoot()
+                gm[i] = g
+                gMax = max(gMax, g)
             }
         }
         guard gMax > 0 else { return [] }
@@ -200,21 +202,32 @@ public struct HoughKook: Sendable {
         let threshold = gMax * otsuLevel(histogram: hist)
         // d. Votes.
         let radii = stride(from: minimumRadiusPx, through: maximumRadiusPx, by: 0.5).map { $0 }
-        var accumulator = [Float](repeating: 0, count: w * h)
-        for r in 0..<h {
-            for c in 0..<w {
-                let i = r * w + c
-                guard gm[i] > threshold else { continue }
-                let ux = gx[i] / gm[i], uy = gy[i] / gm[i]
-                let x = Double(c + 1), y = Double(r + 1)
-                for radius in radii {
-                    let xc = Int((x - radius * ux).rounded()), yc = Int((y - radius * uy).rounded())
-                    if xc >= 1 && xc <= w && yc >= 1 && yc < h {
-                        accumulator[(yc - 1) * w + xc - 1] += Float(1 / (2 * Double.pi * radius))
+        // Two accumulators (one per core) summed at the end; edge pixels split by rows.
+        let weights = radii.map { Float(1 / (2 * Double.pi * $0)) }
+        let parts = 2
+        var partial = [[Float]](repeating: [], count: parts)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var acc = [Float](repeating: 0, count: w * h)
+            for r in (part * h / parts)..<((part + 1) * h / parts) {
+                for c in 0..<w {
+                    let i = r * w + c
+                    guard gm[i] > threshold else { continue }
+                    let ux = gx[i] / gm[i], uy = gy[i] / gm[i]
+                    let x = Double(c + 1), y = Double(r + 1)
+                    for (k, radius) in radii.enumerated() {
+                        // Int(v + 0.5) rounds half away from zero for the v >= 0.5 that count.
+                        let xc = Int(x - radius * ux + 0.5), yc = Int(y - radius * uy + 0.5)
+                        if xc >= 1 && xc <= w && yc >= 1 && yc < h { acc[(yc - 1) * w + xc - 1] += weights[k] }
                     }
                 }
             }
+            lock.lock()
+            partial[part] = acc
+            lock.unlock()
         }
+        var accumulator = partial[0]
+        for part in 1..<parts { for i in 0..<accumulator.count { accumulator[i] += partial[part][i] } }
         // e. Centres.
         let filtered = min(w, h) > 5 ? medianFilterNonNegative(accumulator, width: w, height: h, size: 5) : accumulator
         let hValue = Float(1 - sensitivity) - Float.ulpOfOne

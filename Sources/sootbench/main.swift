@@ -2,6 +2,8 @@
 //
 //   swift run -c release sootbench imagecore [--image PATH] [--repeat N] [--json FILE]
 //
+//   swift run -c release sootbench classical [--image PATH] [--mask PATH] [--pixel-size NM] [--repeat N] [--json FILE]
+//
 //   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
 //
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
@@ -192,6 +194,10 @@ do {
     case "imagecore":
         try benchImageCore(imagePath: option("--image"), repeatCount: Int(option("--repeat") ?? "3") ?? 3,
                            jsonPath: option("--json"))
+    case "classical":
+        try benchClassical(imagePath: option("--image") ?? "../shared/data/real/images/Case1_E7_025.png",
+                           maskPath: option("--mask"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
+                           repeatCount: Int(option("--repeat") ?? "1") ?? 1, jsonPath: option("--json"))
     case "nn":
         let cases = option("--cases")?.split(separator: ",").map(String.init)
             ?? ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50"]
@@ -207,7 +213,7 @@ do {
         try ImageWriter.writeMask(mask, to: "Examples/synthetic_soot_mask.png")
         print("wrote Examples/synthetic_soot.png and Examples/synthetic_soot_mask.png")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, nn, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, nn, write-example\n".utf8))
         exit(2)
     }
 } catch {

@@ -195,12 +195,17 @@ enum PNGCodec {
                 png_image_write_to_memory(&image, memory, &size, 0, $0.baseAddress, 0, nil)
             }
         }
-        guard write(nil) != 0 else {
-            let message = pngMessage(&image)
-            throw ImageCoreError.writeFailed(path: path, detail: message)
-        }
+        // One compression pass into a buffer of the worst-case size (raw rows plus deflate's
+        // stored-block overhead and the chunks); a second pass only if that was too small.
+        let rowBytes = width * channels * (samples16 != nil ? 2 : 1) + 1
+        let raw = rowBytes * height
+        size = raw + raw / 1000 + 64 * 1024
         var out = [UInt8](repeating: 0, count: size)
-        let ok = out.withUnsafeMutableBytes { write($0.baseAddress) }
+        var ok = out.withUnsafeMutableBytes { write($0.baseAddress) }
+        if ok == 0 && size > out.count {
+            out = [UInt8](repeating: 0, count: size)
+            ok = out.withUnsafeMutableBytes { write($0.baseAddress) }
+        }
         guard ok != 0 else {
             let message = pngMessage(&image)
             throw ImageCoreError.writeFailed(path: path, detail: message)
