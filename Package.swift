@@ -81,7 +81,8 @@ let package = Package(
         .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageCore", "TestSupport"]),
-        .testTarget(name: "ClassifiersTests", dependencies: ["Classifiers", "Synthesis", "TestSupport"]),
+        .testTarget(
+            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "NeuralNet", "Synthesis", "TestSupport"]),
         .testTarget(
             name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "ImageCore", "Synthesis", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),

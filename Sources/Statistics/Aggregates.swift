@@ -16,8 +16,8 @@ public enum SegmentationFailure: String, Sendable, Equatable, Codable {
 public struct AggregateOptions: Sendable, Equatable, Codable {
     /// Remove aggregates touching the image border (atems default: on).
     public var removeBorderAggregates = true
-    /// The 2023 edge rescue for masks that run along an image edge (METHODS.md 3.8, step 2);
-    /// applies only when border aggregates are removed.
+    /// The 2023 edge rule ("edge rescue") for masks with soot along an image edge (METHODS.md
+    /// 3.8, step 2; see `rescueEdge`); applies only when border aggregates are removed.
     public var edgeRescue = true
     /// Components below this many pixels are dropped (atems: 10).
     public var minimumPixels = 10
@@ -167,10 +167,12 @@ public func extractAggregates(mask input: BinaryMask, image: GrayImage? = nil, p
                              backgroundLevel: backgroundLevel, pixelSizeNm: ps)
 }
 
-/// The 2023 edge rescue (METHODS.md 3.8 step 2, with the single-argmax fix): when more than 20 %
-/// of an edge line is soot, the mask is extended by everything farther than (max distance - 100)
-/// from the point of the border-touching soot farthest from it, so border clearing removes the
-/// edge-hugging soot but keeps the aggregates well inside.
+/// The 2023 edge rule of atems (METHODS.md 3.8 step 2, with the single-argmax fix): when more
+/// than 20 % of an edge line is soot, everything farther than (max distance - 100) px from the
+/// point farthest from that border-touching soot is made soot, so that border clearing removes
+/// it. Aggregates near a soot-covered edge (often film edges or grid bars mistaken for soot)
+/// are dropped with it; the image keeps a disc of trusted area. Applied only when border
+/// aggregates are removed. Despite its name in atems it never restores an aggregate.
 func rescueEdge(_ mask: BinaryMask) -> BinaryMask {
     let w = mask.width, h = mask.height
     var left = 0, right = 0, top = 0, bottom = 0
