@@ -5,7 +5,9 @@ import Testing
 import TestSupport
 
 /// Runs the built `sootctl` binary (next to the test bundle) and captures its output.
-func runSootctl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+func runSootctl(_ arguments: [String], environment: [String: String] = [:]) throws
+    -> (status: Int32, stdout: String, stderr: String)
+{
     let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     var binary = folder.appendingPathComponent("sootctl")
     if !FileManager.default.fileExists(atPath: binary.path) {
@@ -15,6 +17,9 @@ func runSootctl(_ arguments: [String]) throws -> (status: Int32, stdout: String,
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = TestPaths.packageRoot
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

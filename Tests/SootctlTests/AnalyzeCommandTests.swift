@@ -1,0 +1,134 @@
+import Foundation
+import ImageCore
+import Testing
+import TestSupport
+
+let example = "Examples/synthetic_soot.png"
+let exampleMask = "Examples/synthetic_soot_mask.png"
+
+func readCSV(_ url: URL) throws -> [[String]] {
+    try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+}
+
+@Suite("sootctl segment and analyze")
+struct AnalyzeCommandTests {
+    @Test("segment writes a 0/255 mask of the input's size and an RGB overlay")
+    func segment() throws {
+        let out = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        for method in ["kmeans", "otsu"] {
+            let result = try runSootctl(["segment", example, "--method", method, "--out", out.path + "/" + method])
+            #expect(result.status == 0, "\(result.stderr)")
+            let decoded = try ImageReader.read(out.path + "/\(method)/masks/synthetic_soot.png")
+            #expect(decoded.image.width == 640 && decoded.image.height == 480)
+            #expect(decoded.image.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+            let mask = try ImageReader.readMask(out.path + "/\(method)/masks/synthetic_soot.png")
+            let truth = try ImageReader.readMask(exampleMask)
+            var i = 0, u = 0
+            for k in 0..<mask.count { if mask.bits[k] & truth.bits[k] != 0 { i += 1 }; if mask.bits[k] | truth.bits[k] != 0 { u += 1 } }
+            #expect(Double(i) / Double(u) > 0.8, "\(method) IoU \(Double(i) / Double(u))")
+            let overlay = try ImageReader.read(out.path + "/\(method)/overlays/synthetic_soot.png").info
+            #expect(overlay.colorModel == .rgb && overlay.width == 640)
+        }
+    }
+
+    @Test("analyze writes the aggregate table with the documented columns, JSON and a summary")
+    func analyze() throws {
+        let out = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runSootctl(["analyze", example, "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
+        #expect(rows[0] == ["image", "id", "area_px", "area_nm2", "da_nm", "rg_nm", "perimeter_nm", "length_nm",
+                            "width_nm", "aspect_ratio", "centroid_x_px", "centroid_y_px", "touches_border",
+                            "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm"])
+        #expect(rows.count >= 2)
+        for row in rows.dropFirst() {
+            #expect(row.count == 17)
+            let areaPx = try #require(Double(row[2])), areaNm2 = try #require(Double(row[3]))
+            #expect(abs(areaNm2 - areaPx * 0.64) < 0.01)
+            for column in 13...16 {
+                // The example's spheres are 17.6-30.4 nm: every method lands within 10-40 nm.
+                let dp = try #require(Double(row[column]), "column \(rows[0][column]) empty")
+                #expect((10...40).contains(dp), "\(rows[0][column]) = \(dp)")
+            }
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("aggregates.json"))) as? [[String: Any]]
+        #expect(json?.count == rows.count - 1)
+        #expect(json?.first?["da_nm"] is Double)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any]
+        let overall = summary?["overall"] as? [String: Any]
+        let stats = overall?["statistics"] as? [String: Any]
+        #expect((stats?["aggregates"] as? Int) == rows.count - 1)
+        let da = stats?["da_nm"] as? [String: Any]
+        #expect(da?["geometric_mean"] is Double && da?["geometric_std"] is Double && da?["median"] is Double)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("overlays/synthetic_soot.png").path))
+    }
+
+    @Test("analyze --mask measures the given mask; ids and areas follow it")
+    func analyzeMask() throws {
+        let out = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runSootctl(["analyze", example, "--mask", exampleMask, "--sizing", "pcm", "--border", "keep",
+                                     "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
+        let truth = try ImageReader.readMask(exampleMask)
+        let total = rows.dropFirst().reduce(0) { $0 + Int($1[2])! }
+        #expect(total <= truth.trueCount && total > truth.trueCount * 95 / 100)
+        #expect(rows.dropFirst().allSatisfy { $0[14].isEmpty && $0[15].isEmpty && !$0[13].isEmpty })
+    }
+
+    @Test("a bad file is reported and skipped; the exit code says something failed")
+    func badFile() throws {
+        let folder = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bad = folder.appendingPathComponent("broken.png").path
+        _ = FileManager.default.createFile(atPath: bad, contents: Data("not a png".utf8))
+        try FileManager.default.copyItem(atPath: TestPaths.packageRoot.appendingPathComponent(example).path,
+                                         toPath: folder.appendingPathComponent("good.png").path)
+        let out = folder.appendingPathComponent("out").path
+        let result = try runSootctl(["analyze", folder.path, "--sizing", "none", "--out", out])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("broken.png"))
+        #expect(result.stderr.contains("1 of 2 input(s) failed"))
+        let rows = try readCSV(URL(fileURLWithPath: out + "/aggregates.csv"))
+        #expect(rows.count >= 2 && rows.dropFirst().allSatisfy { $0[0] == "good" })
+        let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
+        #expect(summary.contains("\"status\" : \"error\""))
+    }
+
+    @Test("clear errors: no pixel size, no CNN model, overwriting an input, bad options")
+    func errors() throws {
+        let folder = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // An image without pixel size metadata.
+        let plain = folder.appendingPathComponent("plain.png").path
+        var image = try ImageReader.read(TestPaths.packageRoot.appendingPathComponent(example).path).image
+        image.pixelSize = nil
+        try ImageWriter.writePNG8(image, to: plain)
+        let noSize = try runSootctl(["segment", plain, "--out", folder.path + "/o1"])
+        #expect(noSize.status == 1 && noSize.stderr.contains("--pixel-size"))
+        let withSize = try runSootctl(["segment", plain, "--pixel-size", "0.8", "--out", folder.path + "/o2"])
+        #expect(withSize.status == 0)
+        // No model installed.
+        let noModel = try runSootctl(["segment", example, "--method", "cnn", "--out", folder.path + "/o3"],
+                                     environment: ["SOOTCTL_MODEL": "/nonexistent.safetensors"])
+        if !FileManager.default.fileExists(atPath: TestPaths.packageRoot.appendingPathComponent("models/default.safetensors").path) {
+            #expect(noModel.status == 1 && noModel.stderr.contains("no CNN model is installed"))
+        }
+        // The output would replace the input.
+        let masks = folder.appendingPathComponent("o4/masks")
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: plain, toPath: masks.appendingPathComponent("plain.png").path)
+        let before = try Data(contentsOf: masks.appendingPathComponent("plain.png"))
+        let overwrite = try runSootctl(["segment", masks.appendingPathComponent("plain.png").path, "--pixel-size", "0.8",
+                                        "--out", folder.path + "/o4"])
+        #expect(overwrite.status == 1 && overwrite.stderr.contains("refusing to overwrite"))
+        #expect(try Data(contentsOf: masks.appendingPathComponent("plain.png")) == before)
+        // Option validation.
+        #expect(try runSootctl(["segment", example, "--probability", "--out", folder.path]).status == 64)
+        #expect(try runSootctl(["analyze", example, "--sizing", "bogus", "--out", folder.path]).status == 64)
+        #expect(try runSootctl(["segment", example, "--pixel-size", "-1", "--out", folder.path]).status == 64)
+    }
+}
