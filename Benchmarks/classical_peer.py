@@ -187,9 +187,10 @@ def hough(img, labels, ps):
     k = np.array([[-0.1, -0.9, -0.1], [-0.9, 5.1, -0.9], [-0.1, -0.9, -0.1]]) / 1.1
     sharp = np.clip(np.round(ndimage.correlate(j.astype(float), k, mode='constant')), 0, 255)
     edges = canny(sharp / 255, sigma=np.sqrt(2))
-    radii = np.arange(8, 51)
+    radii = np.arange(16, 50)  # as py-atems: range(2 rmin, rmax), the 60 strongest peaks
     accum = hough_circle(edges, radii)
-    _, cx, cy, r = hough_circle_peaks(accum, radii, threshold=0.25 * accum.max())
+    _, cx, cy, r = hough_circle_peaks(accum, radii, total_num_peaks=60, min_xdistance=25, min_ydistance=25,
+                                      normalize=True)
     sizes = {}
     for x, y, rr in zip(cx, cy, r):
         if labels[y, x] > 0:
