@@ -3,8 +3,8 @@ import ImageCore
 import Testing
 import TestSupport
 
-let example = "Examples/synthetic_soot.png"
-let exampleMask = "Examples/synthetic_soot_mask.png"
+let example = TestPaths.packageRoot.appendingPathComponent("Examples/synthetic_soot.png").path
+let exampleMask = TestPaths.packageRoot.appendingPathComponent("Examples/synthetic_soot_mask.png").path
 
 func readCSV(_ url: URL) throws -> [[String]] {
     try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
@@ -85,7 +85,7 @@ struct AnalyzeCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let bad = folder.appendingPathComponent("broken.png").path
         _ = FileManager.default.createFile(atPath: bad, contents: Data("not a png".utf8))
-        try FileManager.default.copyItem(atPath: TestPaths.packageRoot.appendingPathComponent(example).path,
+        try FileManager.default.copyItem(atPath: example,
                                          toPath: folder.appendingPathComponent("good.png").path)
         let out = folder.appendingPathComponent("out").path
         let result = try runSootctl(["analyze", folder.path, "--sizing", "none", "--out", out])
@@ -104,7 +104,7 @@ struct AnalyzeCommandTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         // An image without pixel size metadata.
         let plain = folder.appendingPathComponent("plain.png").path
-        var image = try ImageReader.read(TestPaths.packageRoot.appendingPathComponent(example).path).image
+        var image = try ImageReader.read(example).image
         image.pixelSize = nil
         try ImageWriter.writePNG8(image, to: plain)
         let noSize = try runSootctl(["segment", plain, "--out", folder.path + "/o1"])

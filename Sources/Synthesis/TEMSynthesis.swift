@@ -1,0 +1,260 @@
+import Foundation
+import ImageCore
+import Randomness
+
+/// How primary-particle size relates to aggregate size in a synthetic image.
+public enum PrimarySizeModel: Sendable, Equatable, Codable {
+    /// dp = dp,100 (da / 100 nm)^D_TEM (Olfert & Rogak's universal relation: 17.8 nm, 0.35),
+    /// with lognormal scatter of the given geometric standard deviation between aggregates.
+    case universal(dp100Nm: Double, exponent: Double, scatter: Double)
+    /// Aggregate geometric means drawn lognormally around `meanNm` with `spread`.
+    case fixed(meanNm: Double, spread: Double)
+
+    public static let standard = PrimarySizeModel.universal(dp100Nm: 17.8, exponent: 0.35, scatter: 1.1)
+}
+
+/// Everything that defines a synthetic TEM image besides the seed.
+public struct SynthesisParameters: Sendable, Equatable, Codable {
+    public var width = 2240
+    public var height = 1952
+    public var pixelSizeNm = 0.4
+    /// Aggregates per image (uniform).
+    public var aggregateCount: ClosedRange<Int> = 2...6
+    /// Primaries per aggregate (log-uniform).
+    public var primaryCount: ClosedRange<Int> = 5...300
+    public var primarySize: PrimarySizeModel = .standard
+    /// Geometric standard deviation of primary diameters within an aggregate.
+    public var withinAggregateStd = 1.15
+    public var fractalDimension = 1.78
+    public var fractalPrefactor = 1.3
+    /// Overlap between neighbouring primaries (uniform per aggregate).
+    public var overlap: ClosedRange<Double> = 0.05...0.2
+    public var algorithm: AggregationAlgorithm = .clusterCluster
+    /// Output bit depth (8 or 16).
+    public var bitDepth = 8
+    // Rendering.
+    /// Attenuation of the beam per nm of carbon crossed (uniform per image).
+    public var attenuationPerNm: ClosedRange<Double> = 0.014...0.024
+    /// Mean background level, 0...1 (uniform per image).
+    public var backgroundLevel: ClosedRange<Double> = 0.6...0.75
+    /// Peak-to-peak illumination change across the image, relative.
+    public var illuminationGradient = 0.12
+    /// Relative amplitude of the carbon-film speckle (fine) and mottle (coarse).
+    public var filmTexture = 0.035
+    /// Shot-noise standard deviation at the background level (grey level fraction).
+    public var shotNoise = 0.015
+    /// Defocus: Gaussian blur (px) and Fresnel-fringe strength.
+    public var blurPx: ClosedRange<Double> = 0.5...1.1
+    public var fringe = 0.5
+
+    public init() {}
+}
+
+/// The truth about one synthetic aggregate.
+public struct AggregateTruth: Sendable, Equatable, Codable {
+    public struct ProjectedPrimary: Sendable, Equatable, Codable {
+        public var xPx: Double
+        public var yPx: Double
+        public var diameterNm: Double
+        enum CodingKeys: String, CodingKey { case xPx = "x_px", yPx = "y_px", diameterNm = "d_nm" }
+    }
+    public var id: Int
+    public var primaryCount: Int
+    public var dpGeometricMeanNm: Double
+    public var dpGeometricStd: Double
+    /// Projected-area-equivalent diameter of the aggregate's own projection (inside the image).
+    public var daNm: Double
+    public var areaPx: Int
+    /// Volume-weighted 3-D radius of gyration of the primary centres.
+    public var rg3dNm: Double
+    /// Radius of gyration of the projected pixels (inside the image).
+    public var rgProjectedNm: Double
+    public var centroidXPx: Double
+    public var centroidYPx: Double
+    public var touchesBorder: Bool
+    public var fractalDimension: Double
+    public var fractalPrefactor: Double
+    public var overlap: Double
+    public var primaries: [ProjectedPrimary]
+
+    enum CodingKeys: String, CodingKey {
+        case id, primaryCount = "primary_count", dpGeometricMeanNm = "dp_geometric_mean_nm"
+        case dpGeometricStd = "dp_geometric_std", daNm = "da_nm", areaPx = "area_px", rg3dNm = "rg_3d_nm"
+        case rgProjectedNm = "rg_projected_nm", centroidXPx = "centroid_x_px", centroidYPx = "centroid_y_px"
+        case touchesBorder = "touches_border", fractalDimension = "fractal_dimension"
+        case fractalPrefactor = "fractal_prefactor", overlap, primaries
+    }
+}
+
+/// The truth file of one synthetic image.
+public struct SynthesisTruth: Sendable, Equatable, Codable {
+    public var generator = "sootctl synth 1"
+    public var seed: UInt64
+    public var parameters: SynthesisParameters
+    public var aggregates: [AggregateTruth]
+    /// Per-image rendering draws (attenuation, background, blur).
+    public var rendering: [String: Double]
+}
+
+/// A synthetic TEM image, its true mask and its truth.
+public struct SyntheticImage: Sendable {
+    public var image: GrayImage
+    public var mask: BinaryMask
+    public var truth: SynthesisTruth
+}
+
+/// Generates one synthetic TEM image of soot (bright-field, soot dark) with known truth.
+///
+/// Aggregates: `FractalAggregate`s with primary sizes from `primarySize`, turned at random and
+/// projected. Image: mass-thickness contrast exp(-mu t) (t = carbon crossed, nm; each primary's
+/// density varies by +-15 %), carbon-film speckle and mottle, a Fresnel fringe and defocus blur,
+/// uneven illumination, shot noise, 8- or 16-bit quantisation. Same seed, same image.
+public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> SyntheticImage {
+    var rng = SplitMix64(seed: seed)
+    let w = parameters.width, h = parameters.height
+    let ps = parameters.pixelSizeNm
+    // 1. Aggregates, placed without overlapping bounding circles.
+    struct Placed { var primaries: [Primary]; var aggregate: FractalAggregate; var cx: Double; var cy: Double }
+    var placed: [Placed] = []
+    var circles: [(Double, Double, Double)] = []
+    let count = Int.random(in: parameters.aggregateCount, using: &rng)
+    for _ in 0..<count {
+        let lo = log(Double(max(parameters.primaryCount.lowerBound, 1))), hi = log(Double(max(parameters.primaryCount.upperBound, 1)))
+        let n = Int(exp(Double.random(in: lo...hi, using: &rng)).rounded())
+        let dp: Double
+        switch parameters.primarySize {
+        case let .universal(dp100, exponent, scatter):
+            // da of an n-primary aggregate ~ dp (n / 1.1)^(1/2.18) (projected-area scaling), so
+            // dp^(1 - D) = dp100 ((n / 1.1)^(1/2.18) / 100)^D.
+            let ratio = pow(Double(n) / 1.1, 1 / 2.18)
+            let base = pow(dp100 * pow(ratio / 100, exponent), 1 / (1 - exponent))
+            dp = base * exp(log(max(scatter, 1)) * rng.nextGaussian())
+        case let .fixed(mean, spread):
+            dp = mean * exp(log(max(spread, 1)) * rng.nextGaussian())
+        }
+        var recipe = AggregateRecipe(primaryCount: n, dpGeometricMeanNm: dp, dpGeometricStd: parameters.withinAggregateStd)
+        recipe.fractalDimension = parameters.fractalDimension
+        recipe.fractalPrefactor = parameters.fractalPrefactor
+        recipe.overlap = Double.random(in: parameters.overlap, using: &rng)
+        recipe.algorithm = parameters.algorithm
+        let aggregate = FractalAggregate.build(recipe, using: &rng)
+        let turned = aggregate.rotated(using: &rng)
+        let radiusPx = (turned.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() + $0.diameterNm / 2 }.max() ?? 0) / ps
+        for _ in 0..<60 {
+            // Centres may lie a little outside the frame: some aggregates touch the border.
+            let cx = Double.random(in: -0.05...1.05, using: &rng) * Double(w)
+            let cy = Double.random(in: -0.05...1.05, using: &rng) * Double(h)
+            let clear = circles.allSatisfy { c in
+                let d = ((c.0 - cx) * (c.0 - cx) + (c.1 - cy) * (c.1 - cy)).squareRoot()
+                return d > c.2 + radiusPx + 10
+            }
+            // At least part of the aggregate must be inside.
+            let inside = cx + radiusPx > 0 && cx - radiusPx < Double(w) && cy + radiusPx > 0 && cy - radiusPx < Double(h)
+            if clear && inside {
+                circles.append((cx, cy, radiusPx))
+                placed.append(Placed(primaries: turned, aggregate: aggregate, cx: cx, cy: cy))
+                break
+            }
+        }
+    }
+    // 2. Mass thickness and the truth mask (owner = aggregate index + 1).
+    var thickness = [Double](repeating: 0, count: w * h)
+    var owner = [Int32](repeating: 0, count: w * h)
+    for (k, agg) in placed.enumerated() {
+        for p in agg.primaries {
+            let density = Double.random(in: 0.85...1.15, using: &rng)
+            let rPx = p.diameterNm / 2 / ps
+            let x = agg.cx + p.x / ps, y = agg.cy + p.y / ps
+            let r0 = max(Int((y - rPx).rounded(.down)), 0), r1 = min(Int((y + rPx).rounded(.up)), h - 1)
+            let c0 = max(Int((x - rPx).rounded(.down)), 0), c1 = min(Int((x + rPx).rounded(.up)), w - 1)
+            guard r0 <= r1, c0 <= c1 else { continue }
+            for r in r0...r1 {
+                let dy = Double(r) - y
+                for c in c0...c1 {
+                    let dx = Double(c) - x
+                    let q = rPx * rPx - dx * dx - dy * dy
+                    if q >= 0 {
+                        let i = r * w + c
+                        thickness[i] += density * 2 * q.squareRoot() * ps
+                        owner[i] = Int32(k + 1)
+                    }
+                }
+            }
+        }
+    }
+    // 3. Rendering.
+    let mu = Double.random(in: parameters.attenuationPerNm, using: &rng)
+    let level = Double.random(in: parameters.backgroundLevel, using: &rng)
+    let blur = Double.random(in: parameters.blurPx, using: &rng)
+    let gx = Double.random(in: -1...1, using: &rng), gy = Double.random(in: -1...1, using: &rng)
+    let gq = Double.random(in: -1...1, using: &rng)
+    func noiseField(sigma: Double) -> [Float] {
+        var field = GrayImage(width: w, height: h)
+        for i in 0..<field.count { field.pixels[i] = Float(rng.nextGaussian()) }
+        let smooth = gaussianFilter(field, sigma: sigma)
+        var sumSq: Double = 0
+        for v in smooth.pixels { sumSq += Double(v) * Double(v) }
+        let sd = max((sumSq / Double(smooth.count)).squareRoot(), 1e-12)
+        return smooth.pixels.map { Float(Double($0) / sd) }
+    }
+    let speckle = noiseField(sigma: 1.2)
+    let mottle = noiseField(sigma: 8)
+    var specimen = GrayImage(width: w, height: h)
+    for i in 0..<(w * h) {
+        let film = 1 + parameters.filmTexture * (0.8 * Double(speckle[i]) + 0.5 * Double(mottle[i]))
+        specimen.pixels[i] = Float(film * exp(-mu * thickness[i]))
+    }
+    // Fresnel fringe (bright rim outside edges) then defocus blur.
+    if parameters.fringe > 0 {
+        let wide = gaussianFilter(specimen, sigma: 2.5)
+        for i in 0..<(w * h) {
+            specimen.pixels[i] += Float(parameters.fringe) * (specimen.pixels[i] - wide.pixels[i])
+        }
+    }
+    if blur > 0 { specimen = gaussianFilter(specimen, sigma: blur) }
+    var image = GrayImage(width: w, height: h, pixelSize: PixelSize(nanometersPerPixel: ps, source: .user))
+    let dose = level / max(parameters.shotNoise * parameters.shotNoise, 1e-12)
+    for r in 0..<h {
+        let v = Double(r) / Double(max(h - 1, 1)) - 0.5
+        for c in 0..<w {
+            let u = Double(c) / Double(max(w - 1, 1)) - 0.5
+            let illumination = level * (1 + parameters.illuminationGradient * (gx * u + gy * v + gq * (u * u + v * v - 1 / 6)))
+            let i = r * w + c
+            let mean = illumination * Double(specimen.pixels[i])
+            let noisy = mean + (max(mean, 0) / dose).squareRoot() * rng.nextGaussian()
+            let clamped = min(max(noisy, 0), 1)
+            image.pixels[i] = Float(parameters.bitDepth == 16 ? (clamped * 65535).rounded() / 65535 : (clamped * 255).rounded() / 255)
+        }
+    }
+    // 4. Truth.
+    var mask = BinaryMask(width: w, height: h, pixelSize: image.pixelSize)
+    for i in 0..<(w * h) where owner[i] != 0 { mask.bits[i] = 1 }
+    var truths: [AggregateTruth] = []
+    for (k, agg) in placed.enumerated() {
+        var n = 0, sr = 0.0, sc = 0.0, srr = 0.0, scc = 0.0
+        var border = false
+        for r in 0..<h {
+            for c in 0..<w where owner[r * w + c] == Int32(k + 1) {
+                n += 1
+                sr += Double(r); sc += Double(c); srr += Double(r * r); scc += Double(c * c)
+                if r == 0 || c == 0 || r == h - 1 || c == w - 1 { border = true }
+            }
+        }
+        guard n > 0 else { continue }
+        let mr = sr / Double(n), mc = sc / Double(n)
+        let rg = max(srr / Double(n) - mr * mr + scc / Double(n) - mc * mc, 0).squareRoot() * ps
+        truths.append(AggregateTruth(
+            id: truths.count + 1, primaryCount: agg.primaries.count,
+            dpGeometricMeanNm: agg.aggregate.dpGeometricMeanNm, dpGeometricStd: agg.aggregate.dpGeometricStd,
+            daNm: 2 * ps * (Double(n) / Double.pi).squareRoot(), areaPx: n,
+            rg3dNm: agg.aggregate.radiusOfGyrationNm, rgProjectedNm: rg, centroidXPx: mc, centroidYPx: mr,
+            touchesBorder: border, fractalDimension: agg.aggregate.recipe.fractalDimension,
+            fractalPrefactor: agg.aggregate.recipe.fractalPrefactor, overlap: agg.aggregate.recipe.overlap,
+            primaries: agg.primaries.map {
+                .init(xPx: agg.cx + $0.x / ps, yPx: agg.cy + $0.y / ps, diameterNm: $0.diameterNm)
+            }))
+    }
+    let truth = SynthesisTruth(seed: seed, parameters: parameters, aggregates: truths,
+                               rendering: ["attenuation_per_nm": mu, "background_level": level, "blur_px": blur])
+    return SyntheticImage(image: image, mask: mask, truth: truth)
+}
