@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "sootctl",
             dependencies: [
-                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis",
+                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -85,6 +85,7 @@ let package = Package(
             name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "NeuralNet", "Synthesis", "TestSupport"]),
         .testTarget(
             name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "ImageCore", "Synthesis", "TestSupport"]),
+        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Statistics", "ImageCore", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

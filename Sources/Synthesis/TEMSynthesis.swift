@@ -28,13 +28,13 @@ public struct SynthesisParameters: Sendable, Equatable, Codable {
     public var fractalDimension = 1.78
     public var fractalPrefactor = 1.3
     /// Overlap between neighbouring primaries (uniform per aggregate).
-    public var overlap: ClosedRange<Double> = 0.05...0.2
+    public var overlap: ClosedRange<Double> = 0.1...0.3
     public var algorithm: AggregationAlgorithm = .clusterCluster
     /// Output bit depth (8 or 16).
     public var bitDepth = 8
     // Rendering.
     /// Attenuation of the beam per nm of carbon crossed (uniform per image).
-    public var attenuationPerNm: ClosedRange<Double> = 0.014...0.024
+    public var attenuationPerNm: ClosedRange<Double> = 0.018...0.03
     /// Mean background level, 0...1 (uniform per image).
     public var backgroundLevel: ClosedRange<Double> = 0.6...0.75
     /// Peak-to-peak illumination change across the image, relative.
@@ -44,8 +44,8 @@ public struct SynthesisParameters: Sendable, Equatable, Codable {
     /// Shot-noise standard deviation at the background level (grey level fraction).
     public var shotNoise = 0.015
     /// Defocus: Gaussian blur (px) and Fresnel-fringe strength.
-    public var blurPx: ClosedRange<Double> = 0.5...1.1
-    public var fringe = 0.5
+    public var blurPx: ClosedRange<Double> = 0.4...0.8
+    public var fringe = 1.0
 
     public init() {}
 }
@@ -197,16 +197,19 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
         let sd = max((sumSq / Double(smooth.count)).squareRoot(), 1e-12)
         return smooth.pixels.map { Float(Double($0) / sd) }
     }
-    let speckle = noiseField(sigma: 1.2)
+    let speckle = noiseField(sigma: 0.9)
     let mottle = noiseField(sigma: 8)
+    // Turbostratic carbon is not uniform: a few-pixel texture modulates the soot's density.
+    let grain = noiseField(sigma: 2.5)
     var specimen = GrayImage(width: w, height: h)
     for i in 0..<(w * h) {
-        let film = 1 + parameters.filmTexture * (0.8 * Double(speckle[i]) + 0.5 * Double(mottle[i]))
-        specimen.pixels[i] = Float(film * exp(-mu * thickness[i]))
+        let film = 1 + parameters.filmTexture * (0.8 * Double(speckle[i]) + 0.3 * Double(mottle[i]))
+        let carbon = thickness[i] * (1 + 0.12 * Double(grain[i]))
+        specimen.pixels[i] = Float(film * exp(-mu * carbon))
     }
     // Fresnel fringe (bright rim outside edges) then defocus blur.
     if parameters.fringe > 0 {
-        let wide = gaussianFilter(specimen, sigma: 2.5)
+        let wide = gaussianFilter(specimen, sigma: 1.8)
         for i in 0..<(w * h) {
             specimen.pixels[i] += Float(parameters.fringe) * (specimen.pixels[i] - wide.pixels[i])
         }

@@ -4,6 +4,8 @@
 //
 //   swift run -c release sootbench classical [--image PATH] [--mask PATH] [--pixel-size NM] [--repeat N] [--json FILE]
 //
+//   swift run -c release sootbench synth-validate [--count N] [--seed S] [--size WxH] [--pixel-size NM]
+//
 //   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
 //
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
@@ -198,6 +200,11 @@ do {
         try benchClassical(imagePath: option("--image") ?? "../shared/data/real/images/Case1_E7_025.png",
                            maskPath: option("--mask"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
                            repeatCount: Int(option("--repeat") ?? "1") ?? 1, jsonPath: option("--json"))
+    case "synth-validate":
+        let size = (option("--size") ?? "2240x1952").split(separator: "x").compactMap { Int($0) }
+        try validateOnSynthetic(count: Int(option("--count") ?? "20") ?? 20, seed: UInt64(option("--seed") ?? "1000") ?? 1000,
+                                width: size.first ?? 2240, height: size.last ?? 1952,
+                                pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4)
     case "nn":
         let cases = option("--cases")?.split(separator: ",").map(String.init)
             ?? ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50"]
@@ -213,7 +220,7 @@ do {
         try ImageWriter.writeMask(mask, to: "Examples/synthetic_soot_mask.png")
         print("wrote Examples/synthetic_soot.png and Examples/synthetic_soot_mask.png")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, nn, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, write-example\n".utf8))
         exit(2)
     }
 } catch {
