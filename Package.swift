@@ -85,7 +85,9 @@ let package = Package(
             name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "NeuralNet", "Synthesis", "TestSupport"]),
         .testTarget(
             name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "ImageCore", "Synthesis", "TestSupport"]),
-        .testTarget(name: "SynthesisTests", dependencies: ["Synthesis", "Statistics", "ImageCore", "TestSupport"]),
+        .testTarget(
+            name: "SynthesisTests",
+            dependencies: ["Synthesis", "Statistics", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
