@@ -261,3 +261,22 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
                                rendering: ["attenuation_per_nm": mu, "background_level": level, "blur_px": blur])
     return SyntheticImage(image: image, mask: mask, truth: truth)
 }
+
+/// The example the README's quick start analyses (`Examples/synthetic_soot.png`, with its
+/// mask and truth beside it): 640 x 480 px at 0.8 nm/px, three fractal aggregates of 20-80
+/// primaries, none cut by the border (the first such seed from 2021 on). `sootbench
+/// write-example` regenerates the files.
+public func readmeExample() -> SyntheticImage {
+    var p = SynthesisParameters()
+    p.width = 640
+    p.height = 480
+    p.pixelSizeNm = 0.8
+    p.aggregateCount = 3...3
+    p.primaryCount = 20...80
+    var seed: UInt64 = 2021
+    while true {
+        let s = synthesize(p, seed: seed)
+        if s.truth.aggregates.count == 3 && s.truth.aggregates.allSatisfy({ !$0.touchesBorder }) { return s }
+        seed += 1
+    }
+}

@@ -215,10 +215,13 @@ do {
         FileHandle.standardOutput.write(try encoder.encode(timing))
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
-        let (image, mask) = DiskScene.readmeExample()
-        try ImageWriter.writePNG8(image, to: "Examples/synthetic_soot.png")
-        try ImageWriter.writeMask(mask, to: "Examples/synthetic_soot_mask.png")
-        print("wrote Examples/synthetic_soot.png and Examples/synthetic_soot_mask.png")
+        let example = readmeExample()
+        try ImageWriter.writePNG8(example.image, to: "Examples/synthetic_soot.png")
+        try ImageWriter.writeMask(example.mask, to: "Examples/synthetic_soot_mask.png")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
+        print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
         FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, write-example\n".utf8))
         exit(2)

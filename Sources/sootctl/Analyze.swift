@@ -206,8 +206,11 @@ struct Analyze: ParsableCommand {
                     break
                 }
             }
-            canvas.text(label, row: Int(aggregate.centroidYPx) + 4 * scale, column: Int(aggregate.centroidXPx),
-                        scale: scale)
+            // Keep the label inside the picture.
+            let labelWidth = label.count * 6 * scale + scale
+            let column = max(min(Int(aggregate.centroidXPx), canvas.width - labelWidth - 1), scale)
+            let row = max(min(Int(aggregate.centroidYPx) + 4 * scale, canvas.height - 9 * scale), scale)
+            canvas.text(label, row: row, column: column, scale: scale)
         }
         try ImageWriter.writeRGB(width: canvas.width, height: canvas.height, rgb: canvas.bytes,
                                  pixelSize: loaded.pixelSize, to: path)

@@ -84,9 +84,10 @@ struct CommandLineTests {
         #expect(missing.status != 0)
     }
 
-    @Test("the README example is what DiskScene.readmeExample renders")
+    @Test("the README example is what Synthesis.readmeExample renders")
     func exampleIsReproducible() throws {
-        let (image, mask) = DiskScene.readmeExample()
+        let example = readmeExample()
+        let (image, mask) = (example.image, example.mask)
         let stored = try ImageReader.read(TestPaths.packageRoot.appendingPathComponent("Examples/synthetic_soot.png").path)
         let mismatches = zip(stored.image.bytes8(), image.bytes8()).filter { $0 != $1 }.count
         #expect(mismatches == 0, "pixels differing from the renderer: \(mismatches)")
