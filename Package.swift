@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Synthesis", targets: ["Synthesis"]),
         .library(name: "Randomness", targets: ["Randomness"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "sootctl", targets: ["sootctl"]),
         .executable(name: "sootbench", targets: ["sootbench"]),
     ],
@@ -59,6 +60,9 @@ let package = Package(
             name: "PrimarySizing",
             dependencies: ["ImageCore", "Statistics"]),
         .target(
+            name: "Training",
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness"]),
+        .target(
             name: "Synthesis",
             dependencies: ["ImageCore", "Randomness"]),
 
@@ -66,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "sootctl",
             dependencies: [
-                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness",
+                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -18,10 +18,15 @@ public struct InferenceConfiguration: Sendable, Equatable, Codable {
 public final class SegmentationPredictor {
     public let model: FPN
     public var configuration: InferenceConfiguration
+    /// The model file's metadata (safetensors `__metadata__`), e.g. `encoder`,
+    /// `model_pixel_size_nm`, `default_scale`, `validation_iou` for models from `sootctl train`.
+    public private(set) var metadata: [String: String]
 
-    public init(model: FPN, configuration: InferenceConfiguration = InferenceConfiguration()) {
+    public init(model: FPN, configuration: InferenceConfiguration = InferenceConfiguration(),
+                metadata: [String: String] = [:]) {
         self.model = model
         self.configuration = configuration
+        self.metadata = metadata
     }
 
     /// Loads a model file: safetensors (encoder named in the metadata key "encoder", or inferred
@@ -49,7 +54,7 @@ public final class SegmentationPredictor {
         try model.load(state)
         var configuration = InferenceConfiguration()
         if let t = metadata["threshold"].flatMap(Float.init) { configuration.threshold = t }
-        self.init(model: model, configuration: configuration)
+        self.init(model: model, configuration: configuration, metadata: metadata)
     }
 
     static func inferDepth(_ state: StateDict, path: String) throws -> ResNetDepth {

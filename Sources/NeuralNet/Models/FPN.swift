@@ -171,6 +171,10 @@ public final class FPN: Layer {
         [("encoder", encoder), ("decoder", decoder), ("segmentation_head", headSequence)]
     }
 
+    /// Restarts the dropout masks' generator, so that a training step's masks depend only on
+    /// the step (resumed runs then repeat an uninterrupted run exactly).
+    public func reseedDropout(_ seed: UInt64) { decoder.dropout.generator = SplitMix64(seed: seed) }
+
     /// Logits [N, classes, H, W] for an input [N, 3, H, W] with H and W multiples of 32.
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let (_, _, h, w) = input.nchw

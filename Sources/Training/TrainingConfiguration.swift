@@ -1,0 +1,177 @@
+import Foundation
+import NeuralNet
+
+/// Everything a training run needs besides its data, as a JSON file (`sootctl train --config`).
+///
+/// Defaults are the paper's recipe (METHODS.md section 7): FPN over ResNet-50, Adam 1e-4 with
+/// coupled weight decay 1e-4, warm-up over 1,000 iterations from factor 0.001, x0.1 at 2,000 and
+/// 8,000, 10,000 iterations of batch 24, 1280 px crops, CarbonBlackSegmentation's augmentations.
+/// `preset: "cpu"` (see `cpuPreset`) makes it trainable on a 2-core machine. Every field can be
+/// overridden in the file; fields left out keep their defaults.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    public var preset: String? = nil
+    public var encoder = "resnet50"
+    /// Optional safetensors/PyTorch weights to initialise from (keys `encoder.*` are used;
+    /// a full FPN state dict is loaded whole).
+    public var initialWeights: String? = nil
+    /// Encoder stages kept fixed: 0 none, 1 the stem (conv1, bn1), 2 also layer1, ..., 5 all.
+    public var frozenStages = 0
+    public var learningRate: Float = 1e-4
+    public var weightDecay: Float = 1e-4
+    public var warmupIterations = 1000
+    public var warmupFactor: Float = 0.001
+    public var milestones = [2000, 8000]
+    public var decay: Float = 0.1
+    public var iterations = 10000
+    public var batchSize = 24
+    public var cropSize = 1280
+    public var dropout: Float = 0.2
+    /// Images are resampled so that one pixel is this many nm (when the image's pixel size is
+    /// known, from its metadata or `pixel_sizes.csv` in the data folder); nil = no resampling.
+    public var modelPixelSizeNm: Double? = nil
+    /// Scale applied to images whose pixel size is unknown (1 = as is).
+    public var defaultScale: Double = 1
+    /// Share of crops centred on a soot pixel (the rest are uniform).
+    public var foregroundCropProbability = 0.0
+    /// "constant" (zeros, as CarbonBlackSegmentation) or "reflect" padding of crops.
+    public var padMode = "constant"
+    public var augmentation = AugmentationSettings()
+    /// Synthetic images mixed in per epoch (`--synthetic N`) and the share of crops from them.
+    public var syntheticPerEpoch = 0
+    public var syntheticFraction = 0.5
+    public var iterationsPerEpoch = 100
+    /// Validation, log and checkpoint cadence (iterations).
+    public var validateEvery = 200
+    public var checkpointEvery = 200
+    public var keepBest = 3
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// The CPU preset: FPN-ResNet-18 from scratch on images at 0.8 nm/px (half the UBC
+    /// resolution), 900 iterations of 8 crops of 256 px, Adam peaking at 1e-3.
+    public static var cpuPreset: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.preset = "cpu"
+        c.encoder = "resnet18"
+        c.learningRate = 1e-3
+        c.warmupIterations = 50
+        c.warmupFactor = 0.01
+        c.milestones = [600, 800]
+        c.iterations = 900
+        c.batchSize = 8
+        c.cropSize = 256
+        c.modelPixelSizeNm = 0.8
+        c.defaultScale = 0.5
+        c.foregroundCropProbability = 0.5
+        c.padMode = "reflect"
+        c.augmentation.scale = 0.8...1.25
+        c.augmentation.rotate90 = true
+        c.validateEvery = 50
+        c.checkpointEvery = 50
+        return c
+    }
+
+    public var depth: ResNetDepth? { ResNetDepth(rawValue: encoder) }
+
+    /// Checks the values; the message names the field.
+    public func validate() throws {
+        func bad(_ s: String) -> TrainingError { .invalidConfiguration(s) }
+        guard depth != nil else { throw bad("encoder must be resnet18, resnet34 or resnet50") }
+        guard (0...5).contains(frozenStages) else { throw bad("frozenStages must be 0...5") }
+        guard learningRate > 0, learningRate.isFinite, weightDecay >= 0 else { throw bad("learningRate must be positive, weightDecay not negative") }
+        guard iterations > 0, batchSize > 0 else { throw bad("iterations and batchSize must be positive") }
+        guard cropSize >= 32, cropSize % 32 == 0 else { throw bad("cropSize must be a multiple of 32, at least 32") }
+        guard validateEvery > 0, checkpointEvery > 0, keepBest > 0, iterationsPerEpoch > 0 else {
+            throw bad("validateEvery, checkpointEvery, keepBest and iterationsPerEpoch must be positive")
+        }
+        guard padMode == "constant" || padMode == "reflect" else { throw bad("padMode must be constant or reflect") }
+        guard defaultScale > 0.05, defaultScale <= 4 else { throw bad("defaultScale must be in (0.05, 4]") }
+        if let ps = modelPixelSizeNm, !(ps > 0 && ps.isFinite) { throw bad("modelPixelSizeNm must be positive") }
+        guard (0...1).contains(foregroundCropProbability), (0...1).contains(syntheticFraction) else {
+            throw bad("foregroundCropProbability and syntheticFraction must be in 0...1")
+        }
+        guard syntheticPerEpoch >= 0 else { throw bad("syntheticPerEpoch must not be negative") }
+    }
+
+    /// Reads a configuration: a preset named in the file is applied first, then the file's fields.
+    public static func load(_ path: String) throws -> TrainingConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw TrainingError.invalidConfiguration("\(path): cannot read (\(error.localizedDescription))")
+        }
+        do {
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            var base = TrainingConfiguration()
+            if let preset = object["preset"] as? String {
+                guard preset == "cpu" || preset == "paper" else {
+                    throw TrainingError.invalidConfiguration("\(path): unknown preset \(preset) (cpu or paper)")
+                }
+                if preset == "cpu" { base = .cpuPreset }
+            }
+            // Overlay the file's fields on the base.
+            var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any] ?? [:]
+            for (k, v) in object {
+                if k == "augmentation", let a = v as? [String: Any], var m = merged["augmentation"] as? [String: Any] {
+                    for (ak, av) in a { m[ak] = av }
+                    merged[k] = m
+                } else {
+                    merged[k] = v
+                }
+            }
+            let known = Set((try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration())) as? [String: Any] ?? [:]).keys)
+                .union(["preset", "initialWeights", "modelPixelSizeNm"])
+            let unknown = object.keys.filter { !known.contains($0) }
+            guard unknown.isEmpty else {
+                throw TrainingError.invalidConfiguration("\(path): unknown field(s) \(unknown.sorted().joined(separator: ", "))")
+            }
+            let config = try JSONDecoder().decode(TrainingConfiguration.self,
+                                                  from: JSONSerialization.data(withJSONObject: merged))
+            try config.validate()
+            return config
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw TrainingError.invalidConfiguration("\(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Augmentations (METHODS.md 7.3), each with its probability.
+public struct AugmentationSettings: Codable, Sendable, Equatable {
+    public var horizontalFlip = 0.5
+    public var verticalFlip = 0.5
+    /// Random multiples of 90 degrees (not in the paper's list; on in the CPU preset).
+    public var rotate90 = false
+    /// Shift-scale: scale range and shift as a fraction of the size (p = 1).
+    public var scale: ClosedRange<Double> = 0.5...1.5
+    public var shift = 0.1
+    /// Gaussian noise, sigma in grey levels.
+    public var noise = 0.2
+    public var noiseSigma: ClosedRange<Double> = 2.55...12.75
+    /// Perspective: corner jitter as a fraction of the size.
+    public var perspective = 0.5
+    public var perspectiveScale: ClosedRange<Double> = 0.05...0.1
+    /// One of CLAHE / brightness / gamma (CLAHE: clip limit 1-4, 8 x 8 tiles).
+    public var colour = 0.9
+    /// One of sharpen / box blur / motion blur.
+    public var sharpness = 0.9
+    /// Contrast x U(0.8, 1.2).
+    public var contrast = 0.9
+
+    public init() {}
+}
+
+public enum TrainingError: LocalizedError, Equatable {
+    case invalidConfiguration(String)
+    case invalidData(String)
+    case checkpoint(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .invalidConfiguration(s): return "training configuration: " + s
+        case let .invalidData(s): return "training data: " + s
+        case let .checkpoint(s): return "checkpoint: " + s
+        }
+    }
+}
