@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Synthesis", targets: ["Synthesis"]),
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Report", targets: ["Report"]),
         .executable(name: "sootctl", targets: ["sootctl"]),
         .executable(name: "sootbench", targets: ["sootbench"]),
     ],
@@ -63,6 +64,9 @@ let package = Package(
             name: "Training",
             dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness"]),
         .target(
+            name: "Report",
+            dependencies: ["ImageCore", "Statistics", "Classifiers", "PrimarySizing"]),
+        .target(
             name: "Synthesis",
             dependencies: ["ImageCore", "Randomness"]),
 
@@ -70,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "sootctl",
             dependencies: [
-                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness", "Training",
+                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness", "Training", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -92,6 +96,8 @@ let package = Package(
         .testTarget(
             name: "SynthesisTests",
             dependencies: ["Synthesis", "Statistics", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Statistics", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -207,9 +207,19 @@ public final class Trainer {
 
     var checkpointFolder: String { outputFolder + "/checkpoint" }
 
-    /// Runs to `configuration.iterations`; returns the final validation score.
+    /// Iterations done so far (after a resume: those of the resumed run).
+    public var iterationsDone: Int { state.iteration }
+
+    /// The validation log: one row per validation.
+    public var validationLog: [(iteration: Int, trainLoss: Double, validation: ValidationScore)] {
+        state.log.map { ($0.iteration, $0.trainLoss, $0.validation) }
+    }
+
+    /// Runs to `configuration.iterations` and exports the models; returns the final validation
+    /// score. With `stopAfter`, stops once that many iterations are done (a checkpoint is then
+    /// written and nothing exported), as a killed run would, to be resumed later.
     @discardableResult
-    public func run(progress: (TrainingProgress) -> Void = { _ in }) throws -> ValidationScore {
+    public func run(stopAfter: Int? = nil, progress: (TrainingProgress) -> Void = { _ in }) throws -> ValidationScore {
         let start = Date()
         let startIteration = state.iteration
         let secondsBefore = state.trainingSeconds
@@ -218,6 +228,10 @@ public final class Trainer {
         var last = state.log.last?.validation
         var lastLoss: Float = 0
         while state.iteration < configuration.iterations {
+            if let stopAfter, state.iteration >= stopAfter {
+                try writeCheckpoint()
+                return last ?? validate()
+            }
             let i = state.iteration + 1
             optimizer.learningRate = schedule(i)
             let (x, y) = batch(i)

@@ -3,6 +3,7 @@ import Classifiers
 import Foundation
 import ImageCore
 import PrimarySizing
+import Report
 import Statistics
 
 /// `sootctl analyze IMAGE... --out DIR`: aggregates, their properties and primary-particle sizes.
@@ -14,7 +15,9 @@ struct Analyze: ParsableCommand {
             (atems analyze_binary: failed segmentations flagged, border aggregates removed, blobs \
             under 10 px dropped), measures each aggregate and sizes its primary particles. Writes \
             DIR/aggregates.csv, DIR/aggregates.json, DIR/summary.json, DIR/masks/STEM.png and \
-            DIR/overlays/STEM.png (aggregate ids, a circle of radius Rg, the primary particle size).
+            DIR/overlays/STEM.png (aggregate ids, a circle of radius Rg, the primary particle size) and \
+            DIR/report.html (overlays, the aggregate table, the da distribution, dp vs da with power-law \
+            fits, summary statistics; one self-contained page).
             """)
 
     @Argument(help: "Images (PNG or TIFF) or folders of them.", completion: .file())
@@ -76,6 +79,7 @@ struct Analyze: ParsableCommand {
         var failures = missing.count
         var seen: [String: String] = [:]
         var allCurves: [[Double]] = []
+        var pictures: [(caption: String, png: [UInt8])] = []
         let progress = Progress(total: files.count)
         for (k, path) in files.enumerated() {
             progress.update(k, stem(of: path))
@@ -108,8 +112,13 @@ struct Analyze: ParsableCommand {
                 }
                 records += imageRecords
                 try ImageWriter.writeMask(loaded.fullSize(analysis.mask), to: try output.path("masks", name + ".png"))
-                try writeOverlay(loaded: loaded, analysis: analysis, sizing: sizing, methods: methods,
-                                 to: try output.path("overlays", name + ".png"))
+                let overlay = try writeOverlay(loaded: loaded, analysis: analysis, sizing: sizing, methods: methods,
+                                               to: try output.path("overlays", name + ".png"))
+                if pictures.count < 24 {
+                    let small = overlay.thumbnail(maximumWidth: 560)
+                    pictures.append(("\(name): \(imageRecords.count) aggregate(s)",
+                                     try ImageWriter.encodeRGB(width: small.width, height: small.height, rgb: small.bytes)))
+                }
                 for warning in warnings { printError("warning: \(path): \(warning)") }
                 if let reason = analysis.failure, reason != .noAggregates {
                     printError("warning: \(path): segmentation failed (\(reason.rawValue)); no aggregates reported")
@@ -156,6 +165,8 @@ struct Analyze: ParsableCommand {
             try output.write(AggregateRecord.csv(records), to: "aggregates.csv")
             try output.write(encodeJSON(records), to: "aggregates.json")
             try output.write(encodeJSON(summary), to: "summary.json")
+            try output.write(analysisReport(records: records, images: imageSummaries, methods: methods, pictures: pictures).html,
+                             to: "report.html")
         } catch {
             throw failure(error)
         }
@@ -170,6 +181,11 @@ struct Analyze: ParsableCommand {
     func maskPath(for image: String, folder: String?, file: String?) throws -> String? {
         if let file { return file }
         guard let folder else { return nil }
+        return try Self.matchingMask(for: image, folder: folder)
+    }
+
+    /// The file in `folder` with the image's stem (PNG or TIFF).
+    static func matchingMask(for image: String, folder: String) throws -> String {
         let name = stem(of: image)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         let match = entries.sorted().first {
@@ -181,8 +197,9 @@ struct Analyze: ParsableCommand {
 
     /// The overlay of `analyze`: aggregates tinted and outlined, Rg circles, Hough circles,
     /// and a label "#id dp" per aggregate.
+    @discardableResult
     func writeOverlay(loaded: LoadedImage, analysis: AggregateAnalysis, sizing: ImageSizing,
-                      methods: [SizingMethod], to path: String) throws {
+                      methods: [SizingMethod], to path: String) throws -> RGBCanvas {
         let full = loaded.fullSize(analysis.mask)
         var canvas = RGBCanvas(image: loaded.original)
         canvas.tint(full, color: .aggregateTint)
@@ -214,5 +231,42 @@ struct Analyze: ParsableCommand {
         }
         try ImageWriter.writeRGB(width: canvas.width, height: canvas.height, rgb: canvas.bytes,
                                  pixelSize: loaded.pixelSize, to: path)
+        return canvas
+    }
+
+    /// The `report.html` of a run.
+    func analysisReport(records: [AggregateRecord], images: [ImageSummaryRecord], methods: [SizingMethod],
+                        pictures: [(caption: String, png: [UInt8])]) -> AnalysisReport {
+        func number(_ v: Double?, _ decimals: Int = 1) -> String { v.map { String(format: "%.\(decimals)f", $0) } ?? "" }
+        var aggregateTable = Table(columns: ["image", "id", "area_px", "da_nm", "rg_nm", "perimeter_nm", "aspect_ratio"]
+            + methods.map(\.columnName))
+        for r in records {
+            aggregateTable.rows.append([r.image, String(r.id), String(r.areaPx), number(r.daNm), number(r.rgNm),
+                                        number(r.perimeterNm), number(r.aspectRatio, 2)] + methods.map { number(r.dp($0)) })
+        }
+        var summaryTable = Table(columns: ["image", "status", "aggregates", "da_g_nm", "da_sigma_g", "da_median_nm"]
+            + methods.flatMap { [$0.rawValue + " dp_g_nm", $0.rawValue + " sigma_g"] })
+        func statisticsRow(_ name: String, _ status: String, _ rs: [AggregateRecord]) -> [String] {
+            let da = GeometricSummary(rs.map(\.daNm))
+            var row = [name, status, String(rs.count), number(da.geometricMean), number(da.geometricStandardDeviation, 2), number(da.median)]
+            for m in methods {
+                let s = GeometricSummary(rs.compactMap { $0.dp(m) })
+                row += [number(s.geometricMean), number(s.geometricStandardDeviation, 2)]
+            }
+            return row
+        }
+        for image in images {
+            summaryTable.rows.append(statisticsRow(image.image, image.status, records.filter { $0.image == image.image }))
+        }
+        summaryTable.rows.append(statisticsRow("all images", "", records))
+        var report = AnalysisReport(title: "sootctl analyze: \(records.count) aggregate(s) in \(images.count) image(s)",
+                                    aggregates: aggregateTable, summary: summaryTable)
+        report.pictures = pictures
+        report.daNm = records.map(\.daNm)
+        report.sizes = methods.map { m in
+            let pairs = records.compactMap { r in r.dp(m).map { (r.daNm, $0) } }
+            return (m, pairs.map(\.0), pairs.map(\.1))
+        }
+        return report
     }
 }

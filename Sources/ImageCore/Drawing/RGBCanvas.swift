@@ -33,6 +33,38 @@ public struct RGBCanvas: Sendable {
         }
     }
 
+    /// A blank canvas of one colour.
+    public init(width: Int, height: Int, color: RGB = RGB(255, 255, 255)) {
+        self.width = width
+        self.height = height
+        bytes = [UInt8](repeating: 0, count: width * height * 3)
+        for i in 0..<(width * height) { bytes[3 * i] = color.r; bytes[3 * i + 1] = color.g; bytes[3 * i + 2] = color.b }
+    }
+
+    /// The canvas shrunk by area averaging to at most `maximumWidth` pixels wide (itself when
+    /// already that small), for thumbnails.
+    public func thumbnail(maximumWidth: Int) -> RGBCanvas {
+        guard width > maximumWidth, maximumWidth > 0 else { return self }
+        let factor = Int((Double(width) / Double(maximumWidth)).rounded(.up))
+        let w = width / factor, h = max(height / factor, 1)
+        var out = RGBCanvas(width: w, height: h)
+        let n = factor * factor
+        for r in 0..<h {
+            for c in 0..<w {
+                var sum = (0, 0, 0)
+                for dr in 0..<factor {
+                    let base = 3 * ((r * factor + dr) * width + c * factor)
+                    for dc in 0..<factor {
+                        sum.0 += Int(bytes[base + 3 * dc]); sum.1 += Int(bytes[base + 3 * dc + 1]); sum.2 += Int(bytes[base + 3 * dc + 2])
+                    }
+                }
+                let o = 3 * (r * w + c)
+                out.bytes[o] = UInt8(sum.0 / n); out.bytes[o + 1] = UInt8(sum.1 / n); out.bytes[o + 2] = UInt8(sum.2 / n)
+            }
+        }
+        return out
+    }
+
     @inline(__always) public mutating func set(_ r: Int, _ c: Int, _ color: RGB) {
         guard r >= 0, r < height, c >= 0, c < width else { return }
         let i = 3 * (r * width + c)
@@ -83,12 +115,13 @@ public struct RGBCanvas: Sendable {
     }
 
     /// Writes `text` with a 5 x 7 pixel font scaled by `scale`, top-left at (row, column),
-    /// on a dark box for legibility. Unknown characters are drawn as spaces.
-    public mutating func text(_ text: String, row: Int, column: Int, scale: Int = 2, color: RGB = .label) {
+    /// on a dark box for legibility (unless `box` is false). Unknown characters are drawn as
+    /// spaces; lowercase letters without a glyph of their own use the capital's.
+    public mutating func text(_ text: String, row: Int, column: Int, scale: Int = 2, color: RGB = .label, box: Bool = true) {
         let s = max(scale, 1)
         let glyphs = Array(text)
         let boxW = glyphs.count * 6 * s + s, boxH = 9 * s
-        for r in (row - s)..<(row - s + boxH) {
+        for r in (row - s)..<(row - s + boxH) where box {
             for c in (column - s)..<(column - s + boxW) {
                 guard r >= 0, r < height, c >= 0, c < width else { continue }
                 let i = 3 * (r * width + c)
@@ -96,7 +129,7 @@ public struct RGBCanvas: Sendable {
             }
         }
         for (k, ch) in glyphs.enumerated() {
-            guard let rows = bitmapFont[ch] else { continue }
+            guard let rows = bitmapFont[ch] ?? bitmapFont[Character(ch.uppercased())] else { continue }
             for (gr, bits) in rows.enumerated() {
                 for gc in 0..<5 where bits & (1 << (4 - gc)) != 0 {
                     for dy in 0..<s {
@@ -124,4 +157,20 @@ let bitmapFont: [Character: [UInt8]] = [
     "A": [0x0E, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11], "I": [0x0E, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
     "L": [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1F], "E": [0x1F, 0x10, 0x10, 0x1E, 0x10, 0x10, 0x1F],
     "D": [0x1C, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1C], " ": [0, 0, 0, 0, 0, 0, 0],
+    "B": [0x1E, 0x11, 0x11, 0x1E, 0x11, 0x11, 0x1E], "C": [0x0E, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0E],
+    "G": [0x0E, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0F], "H": [0x11, 0x11, 0x11, 0x1F, 0x11, 0x11, 0x11],
+    "J": [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C], "K": [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11],
+    "M": [0x11, 0x1B, 0x15, 0x15, 0x11, 0x11, 0x11], "N": [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11],
+    "O": [0x0E, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E], "P": [0x1E, 0x11, 0x11, 0x1E, 0x10, 0x10, 0x10],
+    "Q": [0x0E, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0D], "S": [0x0F, 0x10, 0x10, 0x0E, 0x01, 0x01, 0x1E],
+    "T": [0x1F, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04], "U": [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0E],
+    "V": [0x11, 0x11, 0x11, 0x11, 0x11, 0x0A, 0x04], "W": [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0A],
+    "X": [0x11, 0x11, 0x0A, 0x04, 0x0A, 0x11, 0x11], "Y": [0x11, 0x11, 0x0A, 0x04, 0x04, 0x04, 0x04],
+    "Z": [0x1F, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1F], "(": [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
+    ")": [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08], "/": [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00],
+    ",": [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08], ":": [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+    "%": [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03], "^": [0x04, 0x0A, 0x11, 0x00, 0x00, 0x00, 0x00],
+    "+": [0x00, 0x04, 0x04, 0x1F, 0x04, 0x04, 0x00], "_": [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1F],
+    "'": [0x04, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00], "<": [0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02],
+    ">": [0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08], "*": [0x00, 0x04, 0x15, 0x0E, 0x15, 0x04, 0x00],
 ]

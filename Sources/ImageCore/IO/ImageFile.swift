@@ -129,6 +129,15 @@ public enum ImageWriter {
         try writeAtomically(png, to: path)
     }
 
+    /// An 8-bit RGB PNG in memory (for pictures embedded in reports).
+    public static func encodeRGB(width: Int, height: Int, rgb: [UInt8]) throws -> [UInt8] {
+        guard rgb.count == width * height * 3 else {
+            throw ImageCoreError.invalidGeometry(width: width, height: height, count: rgb.count / 3)
+        }
+        return try PNGCodec.encode(width: width, height: height, channels: 3, bytes8: rgb, samples16: nil,
+                                   pixelSize: nil, path: "(memory)")
+    }
+
     /// Writes bytes to a temporary file beside `path` and renames it into place, so a reader
     /// never sees a half-written file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
