@@ -1,0 +1,84 @@
+import Foundation
+import ImageCore
+import Testing
+import TestSupport
+
+@Suite("sootctl compare and reports")
+struct CompareCommandTests {
+    /// The README example with its true mask, laid out as compare expects.
+    func exampleFolders() throws -> (images: URL, truth: URL, out: URL) {
+        let root = TestPaths.temporaryFolder()
+        let images = root.appendingPathComponent("images"), truth = root.appendingPathComponent("truth")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: truth, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: example, toPath: images.appendingPathComponent("synthetic_soot.png").path)
+        try FileManager.default.copyItem(atPath: exampleMask, toPath: truth.appendingPathComponent("synthetic_soot.png").path)
+        return (images, truth, root.appendingPathComponent("out"))
+    }
+
+    @Test("compare writes Tables 3-5, matches, figures and a report; the truth matched against itself is exact")
+    func compare() throws {
+        let (images, truth, out) = try exampleFolders()
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        let result = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "kmeans,otsu",
+                                     "--sizing", "edm-sbs,pcm", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let segmentation = try readCSV(out.appendingPathComponent("segmentation.csv"))
+        #expect(segmentation[0].prefix(7) == ["classifier", "variant", "fp_percent", "fn_percent", "accuracy_percent",
+                                              "failed_images", "iou"])
+        #expect(segmentation.count == 1 + 2 * 4)
+        #expect(Set(segmentation.dropFirst().map { $0[1] }) == ["raw", "rb", "1000px", "rb+1000px"])
+        for row in segmentation.dropFirst() {
+            // Measured on the example: k-means 0.79, Otsu 0.83 (raw).
+            let iou = try #require(Double(row[6]))
+            #expect(iou > 0.75 && iou <= 1, "\(row[0]) \(row[1]) IoU \(iou)")
+            #expect(row[12] == "3")
+        }
+        let sizing = try readCSV(out.appendingPathComponent("sizing.csv"))
+        #expect(sizing.dropFirst().map { $0[0] }.first == "truth")
+        #expect(sizing.count == 1 + 5 * 2)  // truth + 2 variants of 2 classifiers, 2 methods each
+        let powerlaw = try readCSV(out.appendingPathComponent("powerlaw.csv"))
+        #expect(powerlaw[0][3] == "dp100_nm" && powerlaw.contains { $0[0] == "average" } && powerlaw.contains { $0[0] == "std" })
+        let matches = try readCSV(out.appendingPathComponent("matches.csv"))
+        #expect(matches.count > 1 && matches[0].contains("truth_dp_edm_sbs_nm"))
+        for name in ["density", "truth_ratio", "edm_ratio", "powerlaw_edm-sbs", "powerlaw_pcm"] {
+            let svg = try String(contentsOf: out.appendingPathComponent("figures/\(name).svg"), encoding: .utf8)
+            #expect(svg.hasPrefix("<svg"), "\(name).svg")
+            #expect(try ImageReader.read(out.appendingPathComponent("figures/\(name).png").path).info.colorModel == .rgb)
+        }
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("Table 3") && html.contains("Figure 8") && html.contains("data:image/png;base64,"))
+        #expect(html.components(separatedBy: "<svg").count - 1 == 5)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("overlays/synthetic_soot_kmeans.png").path))
+    }
+
+    @Test("compare: an image without truth is reported and skipped; no truth folder is an error")
+    func compareErrors() throws {
+        let (images, truth, out) = try exampleFolders()
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        try ImageWriter.writePNG8(GrayImage(width: 64, height: 64, value: 0.7),
+                                  to: images.appendingPathComponent("lonely.png").path)
+        let result = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "otsu",
+                                     "--sizing", "none", "--pixel-size", "0.8", "--out", out.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("lonely.png"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
+        let missing = try runSootctl(["compare", "--images", images.path, "--truth", "/nonexistent", "--out", out.path])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent"))
+        let badMethod = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "magic", "--out", out.path])
+        #expect(badMethod.status != 0 && badMethod.stderr.contains("magic"))
+    }
+
+    @Test("analyze writes a self-contained report with the table, figures and overlays")
+    func analyzeReport() throws {
+        let out = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let result = try runSootctl(["analyze", example, "--method", "kmeans", "--sizing", "edm-sbs,hough", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("<table") && html.contains("data:image/png;base64,"))
+        #expect(html.components(separatedBy: "<svg").count - 1 == 3)  // da density + 2 power-law charts
+        #expect(html.contains("dp_edm_sbs_nm") && html.contains("all images"))
+        #expect(!html.contains("<script"))
+    }
+}
