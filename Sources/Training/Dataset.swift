@@ -36,7 +36,8 @@ public struct SegmentationDataset: Sendable {
         return SegmentationDataset(train: train, validation: validation)
     }
 
-    static func readPixelSizes(_ path: String) throws -> [String: Double] {
+    /// Reads `stem,pixel_size_nm` lines (a header line is skipped).
+    public static func readPixelSizes(_ path: String) throws -> [String: Double] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw TrainingError.invalidData("\(path): cannot read")

@@ -63,9 +63,10 @@ public final class Trainer {
     var syntheticPool: [TrainingSample] = []
 
     /// Sets up a run; with `resume` (a checkpoint folder, or an output folder holding
-    /// `checkpoint/`), continues it.
+    /// `checkpoint/`), continues it with the configuration it was started with, except for
+    /// `iterations` when `extendTo` is given (to train a finished run further).
     public init(configuration: TrainingConfiguration, dataset: SegmentationDataset, outputFolder: String,
-                resume: String? = nil) throws {
+                resume: String? = nil, extendTo: Int? = nil) throws {
         try configuration.validate()
         self.dataset = dataset
         self.outputFolder = outputFolder
@@ -81,6 +82,13 @@ public final class Trainer {
                 throw TrainingError.checkpoint("\(folder)/state.json: \(error.localizedDescription)")
             }
             config = resumed!.configuration
+            if let extendTo {
+                guard extendTo >= resumed!.iteration else {
+                    throw TrainingError.checkpoint("\(folder) is at iteration \(resumed!.iteration), past --iterations \(extendTo)")
+                }
+                config.iterations = extendTo
+                resumed!.configuration = config
+            }
             checkpointFolder = folder
         }
         self.configuration = config

@@ -6,6 +6,7 @@ import NeuralNet
 import PrimarySizing
 import Report
 import Statistics
+import Training
 
 /// `sootctl compare --images DIR --truth DIR --out DIR`: the paper's evaluation (Tables 3-5,
 /// Figures 4-8) for any images with ground-truth masks.
@@ -35,6 +36,11 @@ struct Compare: ParsableCommand {
 
     @Option(name: .customLong("pixel-size"), help: "Pixel size in nm per pixel (overrides the files' metadata).")
     var pixelSizeNm: Double?
+
+    @Option(name: .customLong("pixel-sizes"),
+            help: "CSV of per-image pixel sizes (stem,pixel_size_nm) for files that carry none; --pixel-size wins.",
+            completion: .file())
+    var pixelSizesFile: String?
 
     @Option(help: "CNN model file (default: the installed model).", completion: .file())
     var model: String?
@@ -77,6 +83,8 @@ struct Compare: ParsableCommand {
         }
         let output = try OutputFolder(out, inputs: files)
         var failures = missing.count
+        let pixelSizes: [String: Double]
+        do { pixelSizes = try pixelSizesFile.map { try SegmentationDataset.readPixelSizes($0) } ?? [:] } catch { throw failure(error) }
 
         // Load every image with its truth; a bad pair is reported and skipped.
         var items: [EvaluationImage] = []
@@ -86,7 +94,7 @@ struct Compare: ParsableCommand {
                 let name = stem(of: path)
                 if let first = seen[name] { throw CommandError.duplicateStem(path, first: first) }
                 seen[name] = path
-                let loaded = try LoadedImage(path: path, pixelSizeOverride: pixelSizeNm)
+                let loaded = try LoadedImage(path: path, pixelSizeOverride: pixelSizeNm, fallbackNm: pixelSizes[name])
                 guard let ps = loaded.pixelSize?.nanometersPerPixel else { throw ClassifierError.missingPixelSize(method: "compare") }
                 let maskPath = try Analyze.matchingMask(for: path, folder: truth)
                 let mask = try loaded.fitted(ImageReader.readMask(maskPath), maskPath: maskPath)

@@ -43,7 +43,8 @@ struct LoadedImage {
     var footer: Footer?
     var pixelSize: PixelSize?
 
-    init(path: String, pixelSizeOverride: Double?) throws {
+    /// - Parameter fallbackNm: the pixel size to use when neither the override nor the file gives one.
+    init(path: String, pixelSizeOverride: Double?, fallbackNm: Double? = nil) throws {
         let decoded = try ImageReader.read(path)
         self.path = path
         stem = sootctl.stem(of: path)
@@ -51,7 +52,7 @@ struct LoadedImage {
         if let override = pixelSizeOverride {
             pixelSize = PixelSize(nanometersPerPixel: override, source: .user)
         } else {
-            pixelSize = decoded.info.pixelSize
+            pixelSize = decoded.info.pixelSize ?? fallbackNm.flatMap { PixelSize(nanometersPerPixel: $0, source: .user) }
         }
         original.pixelSize = pixelSize
         footer = detectFooter(original)

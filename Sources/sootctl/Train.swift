@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @Option(help: "Synthetic images generated per epoch and mixed into training.")
     var synthetic: Int?
 
-    @Option(help: "Override the number of iterations.")
+    @Option(help: "Override the number of iterations (with --resume: train the run on to this many).")
     var iterations: Int?
 
     func validate() throws {
@@ -54,7 +54,8 @@ struct Train: ParsableCommand {
             if let iterations { configuration.iterations = iterations }
             try configuration.validate()
             let dataset = try SegmentationDataset.load(data, configuration: configuration)
-            let trainer = try Trainer(configuration: configuration, dataset: dataset, outputFolder: out, resume: resume)
+            let trainer = try Trainer(configuration: configuration, dataset: dataset, outputFolder: out, resume: resume,
+                                      extendTo: resume == nil ? nil : iterations)
             let effective = trainer.configuration
             print("training FPN-\(effective.encoder): \(dataset.train.count) training and \(dataset.validation.count) validation image(s), "
                   + "\(effective.iterations) iterations of \(effective.batchSize) x \(effective.cropSize) px"

@@ -81,4 +81,40 @@ struct CompareCommandTests {
         #expect(html.contains("dp_edm_sbs_nm") && html.contains("all images"))
         #expect(!html.contains("<script"))
     }
+
+    @Test("train runs a tiny configuration end to end, resumes, and names a bad data folder")
+    func train() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for sub in ["train/input", "train/ground_truth", "val/input", "val/ground_truth"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("data/" + sub), withIntermediateDirectories: true)
+        }
+        let image = try ImageReader.read(example).image.cropped(rows: 0..<128)
+        let small = try GrayImage(width: 640, height: 128, pixels: image.pixels)
+        let mask = try ImageReader.readMask(exampleMask)
+        var top = BinaryMask(width: 640, height: 128)
+        for i in 0..<top.count { top.bits[i] = mask.bits[i] }
+        for split in ["train", "val"] {
+            try ImageWriter.writePNG8(small, to: root.appendingPathComponent("data/\(split)/input/a.png").path)
+            try ImageWriter.writeMask(top, to: root.appendingPathComponent("data/\(split)/ground_truth/a.png").path)
+        }
+        let config = root.appendingPathComponent("tiny.json")
+        try Data(#"{"preset": "cpu", "iterations": 2, "batchSize": 1, "cropSize": 64, "validateEvery": 1, "checkpointEvery": 1, "modelPixelSizeNm": null, "defaultScale": 1}"#.utf8).write(to: config)
+        let out = root.appendingPathComponent("run").path
+        let result = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", out, "--config", config.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("validation IoU"))
+        #expect(result.stderr.contains("iter 2/2"))
+        for file in ["log.csv", "model.safetensors", "final.safetensors", "checkpoint/state.json"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let segmented = try runSootctl(["segment", example, "--method", "cnn", "--model", out + "/model.safetensors",
+                                        "--out", root.appendingPathComponent("seg").path])
+        #expect(segmented.status == 0, "\(segmented.stderr)")
+        let more = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", out, "--resume", out,
+                                   "--iterations", "3"])
+        #expect(more.status == 0, "\(more.stderr)")
+        let bad = try runSootctl(["train", "--data", root.appendingPathComponent("nope").path, "--out", out])
+        #expect(bad.status != 0 && bad.stderr.contains("nope"))
+    }
 }

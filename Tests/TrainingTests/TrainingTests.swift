@@ -263,6 +263,37 @@ struct TrainerTests {
         #expect(losses[1] < losses[0], "\(losses)")
     }
 
+    @Test("the encoder initialises from torchvision-named weights and frozen stages stay fixed")
+    func initialWeightsAndFreezing() throws {
+        let root = try makeDataFolder()
+        let d = try SegmentationDataset.load(root.path, configuration: tinyConfiguration())
+        // torchvision ResNet names: the encoder's keys without "encoder.", plus an fc layer.
+        let source = FPN(encoder: .resnet18, seed: 77).stateDict()
+        var entries: [String: StateDict.Entry] = [:], order: [String] = []
+        for name in source.order where name.hasPrefix("encoder.") {
+            let short = String(name.dropFirst("encoder.".count))
+            entries[short] = source.entries[name]
+            order.append(short)
+        }
+        entries["fc.weight"] = StateDict.Entry(tensor: Tensor(zeros: [1000, 512]), isInteger: false)
+        order.append("fc.weight")
+        let file = TestPaths.temporaryFolder().appendingPathComponent("resnet18.safetensors").path
+        try SafeTensors.write(StateDict(entries: entries, order: order), to: file)
+
+        var c = tinyConfiguration(iterations: 2)
+        c.initialWeights = file
+        c.frozenStages = 5
+        let trainer = try Trainer(configuration: c, dataset: d, outputFolder: TestPaths.temporaryFolder().path)
+        try trainer.run()
+        let after = trainer.model.stateDict()
+        for name in source.order where name.hasPrefix("encoder.") && name.hasSuffix(".weight") && name.contains("conv") {
+            #expect(after.entries[name]!.tensor.data == source.entries[name]!.tensor.data, "\(name) changed")
+        }
+        // The decoder trains.
+        let decoderName = "decoder.p5.weight"
+        #expect(after.entries[decoderName]!.tensor.data != FPN(encoder: .resnet18, seed: c.seed).stateDict().entries[decoderName]!.tensor.data)
+    }
+
     @Test("a checkpoint that is not there is a clear error")
     func missingCheckpoint() throws {
         let root = try makeDataFolder()
