@@ -30,8 +30,10 @@ public final class CNNSegmenter: Segmenter, @unchecked Sendable {
         let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
         candidates.append(exe.appendingPathComponent("models/default.safetensors").path)
         candidates.append(exe.appendingPathComponent("../share/sootctl/default.safetensors").standardized.path)
-        // Inside a SwiftPM checkout the binary is in .build/<config>/: the repository's models/.
+        // Inside a SwiftPM checkout the binary is in .build/<config>/ (a link to
+        // .build/<triple>/<config>/): the repository's models/.
         candidates.append(exe.appendingPathComponent("../../models/default.safetensors").standardized.path)
+        candidates.append(exe.appendingPathComponent("../../../models/default.safetensors").standardized.path)
         candidates.append(FileManager.default.currentDirectoryPath + "/models/default.safetensors")
         return candidates
     }

@@ -16,8 +16,8 @@ extension DiskShape: ExpressibleByArgument {}
 
 /// Options shared by `segment` and `analyze`: the classifier and its post-processing.
 struct ClassifierOptions: ParsableArguments {
-    @Option(help: "Classifier: otsu (Otsu + rolling ball), kmeans (atems k-means v6.1) or cnn.")
-    var method: MethodName = .kmeans
+    @Option(help: "Classifier: cnn (the installed model, or --model), kmeans (atems k-means v6.1) or otsu (Otsu + rolling ball).")
+    var method: MethodName = .cnn
 
     @Option(name: .customLong("pixel-size"), help: "Pixel size in nm per pixel (overrides the file's metadata).")
     var pixelSizeNm: Double?

@@ -38,7 +38,7 @@ struct AnalyzeCommandTests {
     func analyze() throws {
         let out = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: out) }
-        let result = try runSootctl(["analyze", example, "--out", out.path])
+        let result = try runSootctl(["analyze", example, "--method", "kmeans", "--out", out.path])
         #expect(result.status == 0, "\(result.stderr)")
         let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
         #expect(rows[0] == ["image", "id", "area_px", "area_nm2", "da_nm", "rg_nm", "perimeter_nm", "length_nm",
@@ -90,7 +90,7 @@ struct AnalyzeCommandTests {
         try FileManager.default.copyItem(atPath: example,
                                          toPath: folder.appendingPathComponent("good.png").path)
         let out = folder.appendingPathComponent("out").path
-        let result = try runSootctl(["analyze", folder.path, "--sizing", "none", "--out", out])
+        let result = try runSootctl(["analyze", folder.path, "--method", "kmeans", "--sizing", "none", "--out", out])
         #expect(result.status == 1)
         #expect(result.stderr.contains("broken.png"))
         #expect(result.stderr.contains("1 of 2 input(s) failed"))
@@ -109,9 +109,9 @@ struct AnalyzeCommandTests {
         var image = try ImageReader.read(example).image
         image.pixelSize = nil
         try ImageWriter.writePNG8(image, to: plain)
-        let noSize = try runSootctl(["segment", plain, "--out", folder.path + "/o1"])
+        let noSize = try runSootctl(["segment", plain, "--method", "kmeans", "--out", folder.path + "/o1"])
         #expect(noSize.status == 1 && noSize.stderr.contains("--pixel-size"))
-        let withSize = try runSootctl(["segment", plain, "--pixel-size", "0.8", "--out", folder.path + "/o2"])
+        let withSize = try runSootctl(["segment", plain, "--method", "kmeans", "--pixel-size", "0.8", "--out", folder.path + "/o2"])
         #expect(withSize.status == 0)
         // No model installed.
         let noModel = try runSootctl(["segment", example, "--method", "cnn", "--out", folder.path + "/o3"],
@@ -124,12 +124,12 @@ struct AnalyzeCommandTests {
         try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: plain, toPath: masks.appendingPathComponent("plain.png").path)
         let before = try Data(contentsOf: masks.appendingPathComponent("plain.png"))
-        let overwrite = try runSootctl(["segment", masks.appendingPathComponent("plain.png").path, "--pixel-size", "0.8",
+        let overwrite = try runSootctl(["segment", masks.appendingPathComponent("plain.png").path, "--method", "kmeans", "--pixel-size", "0.8",
                                         "--out", folder.path + "/o4"])
         #expect(overwrite.status == 1 && overwrite.stderr.contains("refusing to overwrite"))
         #expect(try Data(contentsOf: masks.appendingPathComponent("plain.png")) == before)
         // Option validation.
-        #expect(try runSootctl(["segment", example, "--probability", "--out", folder.path]).status == 64)
+        #expect(try runSootctl(["segment", example, "--method", "kmeans", "--probability", "--out", folder.path]).status == 64)
         #expect(try runSootctl(["analyze", example, "--sizing", "bogus", "--out", folder.path]).status == 64)
         #expect(try runSootctl(["segment", example, "--pixel-size", "-1", "--out", folder.path]).status == 64)
     }
