@@ -50,6 +50,9 @@ public final class CNNSegmenter: Segmenter, @unchecked Sendable {
 
     public var defaultPostProcessing: PostProcessing { .cnnDefault }
 
+    /// The encoder named in the model's metadata (e.g. `resnet18`).
+    public var modelEncoder: String? { predictor.metadata["encoder"] }
+
     /// The pixel size (nm) the model was trained at, from its metadata (`sootctl train` models).
     public var modelPixelSizeNm: Double? { predictor.metadata["model_pixel_size_nm"].flatMap(Double.init) }
 

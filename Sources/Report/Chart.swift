@@ -161,7 +161,11 @@ public struct Chart: Sendable {
         for t in x.automaticTicks() {
             let X = px(t.value)
             s += "<line x1=\"\(f(X))\" y1=\"\(f(top))\" x2=\"\(f(X))\" y2=\"\(f(bottom))\" stroke=\"#e6e6e6\"/>\n"
-            s += "<text x=\"\(f(X))\" y=\"\(f(bottom + 16))\" text-anchor=\"middle\">\(escapeXML(t.label))</text>\n"
+            // Category labels ("kmeans 1000px") break at their first space.
+            let lines = x.ticks != nil ? t.label.split(separator: " ", maxSplits: 1).map(String.init) : [t.label]
+            for (k, line) in lines.enumerated() {
+                s += "<text x=\"\(f(X))\" y=\"\(f(bottom + 16 + 14 * Double(k)))\" text-anchor=\"middle\">\(escapeXML(line))</text>\n"
+            }
         }
         for t in y.automaticTicks() {
             let Y = py(t.value)
@@ -169,7 +173,7 @@ public struct Chart: Sendable {
             s += "<text x=\"\(f(left - 6))\" y=\"\(f(Y + 4))\" text-anchor=\"end\">\(escapeXML(t.label))</text>\n"
         }
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(right - left))\" height=\"\(f(bottom - top))\" fill=\"none\" stroke=\"#333\"/>\n"
-        s += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escapeXML(x.label))</text>\n"
+        s += "<text x=\"\(f((left + right) / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(escapeXML(x.label))</text>\n"
         s += "<text transform=\"translate(16 \(f((top + bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escapeXML(y.label))</text>\n"
         s += "<g clip-path=\"url(#plot\(clipID))\">\n"
         for mark in marks { s += svg(mark) }

@@ -50,7 +50,8 @@ extension Chart {
         text(title, width * k / 2, 22 * k, anchor: "middle", size: scale + 1)
         for t in x.automaticTicks() {
             line(X(t.value), top * k, X(t.value), bottom * k, gridColor)
-            text(t.label, X(t.value), (bottom + 18) * k, anchor: "middle")
+            let lines = x.ticks != nil ? t.label.split(separator: " ", maxSplits: 1).map(String.init) : [t.label]
+            for (i, line) in lines.enumerated() { text(line, X(t.value), (bottom + 18 + 14 * Double(i)) * k, anchor: "middle") }
         }
         for t in y.automaticTicks() {
             line(left * k, Y(t.value), right * k, Y(t.value), gridColor)
@@ -84,7 +85,7 @@ extension Chart {
         line(left * k, bottom * k, right * k, bottom * k, frame, clipped: false)
         line(left * k, top * k, left * k, bottom * k, frame, clipped: false)
         line(right * k, top * k, right * k, bottom * k, frame, clipped: false)
-        text(x.label, (left + right) / 2 * k, (height - 12) * k, anchor: "middle")
+        text(x.label, (left + right) / 2 * k, (height - 8) * k, anchor: "middle")
         // The y label, written horizontally above the axis (the bitmap font does not rotate).
         text(y.label, 8 * k, (top - 6) * k)
         for (i, entry) in legend.enumerated() {

@@ -148,21 +148,8 @@ public struct PowerLawFit: Sendable, Equatable, Codable {
     /// Fits the pairs with positive, finite da and dp; nil with fewer than two of them or when
     /// all da are equal.
     public init?(daNm: [Double], dpNm: [Double]) {
-        var xs: [Double] = [], ys: [Double] = []
-        for (a, p) in zip(daNm, dpNm) where a > 0 && p > 0 && a.isFinite && p.isFinite {
-            xs.append(log10(a))
-            ys.append(log10(p))
-        }
-        let n = xs.count
-        guard n >= 2 else { return nil }
-        let mx = xs.reduce(0, +) / Double(n), my = ys.reduce(0, +) / Double(n)
-        var sxx = 0.0, sxy = 0.0, syy = 0.0
-        for k in 0..<n {
-            sxx += (xs[k] - mx) * (xs[k] - mx)
-            sxy += (xs[k] - mx) * (ys[k] - my)
-            syy += (ys[k] - my) * (ys[k] - my)
-        }
-        guard sxx > 0 else { return nil }
+        guard let m = LogMoments(daNm, dpNm), m.n >= 2, m.sxx > 0 else { return nil }
+        let n = m.n, mx = m.meanX, my = m.meanY, sxx = m.sxx, sxy = m.sxy, syy = m.syy
         let slope = sxy / sxx, intercept = my - slope * mx
         count = n
         dTEM = slope
@@ -197,20 +184,8 @@ public struct PowerLawFit: Sendable, Equatable, Codable {
 /// the original units (10^). Encloses about 63 % of a bivariate normal. Nil with fewer than
 /// three positive pairs.
 public func dataEllipse(x: [Double], y: [Double], points: Int = 100) -> [(x: Double, y: Double)]? {
-    var lx: [Double] = [], ly: [Double] = []
-    for (a, b) in zip(x, y) where a > 0 && b > 0 && a.isFinite && b.isFinite {
-        lx.append(log10(a))
-        ly.append(log10(b))
-    }
-    let n = lx.count
-    guard n >= 3 else { return nil }
-    let mx = lx.reduce(0, +) / Double(n), my = ly.reduce(0, +) / Double(n)
-    var sxx = 0.0, syy = 0.0, sxy = 0.0
-    for k in 0..<n {
-        sxx += (lx[k] - mx) * (lx[k] - mx)
-        syy += (ly[k] - my) * (ly[k] - my)
-        sxy += (lx[k] - mx) * (ly[k] - my)
-    }
+    guard let m = LogMoments(x, y), m.n >= 3 else { return nil }
+    let n = m.n, mx = m.meanX, my = m.meanY, sxx = m.sxx, syy = m.syy, sxy = m.sxy
     // 2 Σ with Σ the sample covariance (N - 1).
     let a = 2 * sxx / Double(n - 1), d = 2 * syy / Double(n - 1), b = 2 * sxy / Double(n - 1)
     let (l1, l2, v1, v2) = symmetricEigen2(a, b, d)
@@ -220,6 +195,29 @@ public func dataEllipse(x: [Double], y: [Double], points: Int = 100) -> [(x: Dou
         let px = mx + v1.0 * r1 * cos(t) + v2.0 * r2 * sin(t)
         let py = my + v1.1 * r1 * cos(t) + v2.1 * r2 * sin(t)
         return (pow(10, px), pow(10, py))
+    }
+}
+
+/// Means and centred sums of squares and products of (log10 x, log10 y) over the pairs where
+/// both are positive and finite.
+struct LogMoments {
+    var n: Int, meanX: Double, meanY: Double, sxx = 0.0, syy = 0.0, sxy = 0.0
+
+    init?(_ x: [Double], _ y: [Double]) {
+        var lx: [Double] = [], ly: [Double] = []
+        for (a, b) in zip(x, y) where a > 0 && b > 0 && a.isFinite && b.isFinite {
+            lx.append(log10(a))
+            ly.append(log10(b))
+        }
+        guard !lx.isEmpty else { return nil }
+        n = lx.count
+        meanX = lx.reduce(0, +) / Double(n)
+        meanY = ly.reduce(0, +) / Double(n)
+        for k in 0..<n {
+            sxx += (lx[k] - meanX) * (lx[k] - meanX)
+            syy += (ly[k] - meanY) * (ly[k] - meanY)
+            sxy += (lx[k] - meanX) * (ly[k] - meanY)
+        }
     }
 }
 

@@ -213,6 +213,10 @@ do {
         let timing = try networkCase(arguments.count > 1 ? arguments[1] : "", repeatCount: Int(option("--repeat") ?? "2") ?? 2)
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(timing))
+    case "cnn":
+        try benchCNN(imagePath: option("--image") ?? "../shared/data/real/images/20180529_A9_003.png",
+                     modelPath: option("--model"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
+                     repeatCount: Int(option("--repeat") ?? "3") ?? 3)
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let example = readmeExample()
@@ -223,7 +227,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, write-example\n".utf8))
         exit(2)
     }
 } catch {

@@ -68,19 +68,22 @@ public enum SafeTensors {
         var out = [Float](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + begin
-            for i in 0..<count {
-                let p = base + i * size
-                switch dtype {
-                case "F32": out[i] = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
-                case "F64": out[i] = Float(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self))))
-                case "F16": out[i] = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))))
-                case "BF16": out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))) << 16)
-                case "I64": out[i] = Float(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
-                case "I32": out[i] = Float(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
-                case "I16": out[i] = Float(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
-                case "I8": out[i] = Float(p.load(as: Int8.self))
-                default: out[i] = Float(p.load(as: UInt8.self))
+            // One loop per element type (the type is decided once, not per element).
+            func fill(_ convert: (UnsafeRawPointer) -> Float) {
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<count { o[i] = convert(base + i * size) }
                 }
+            }
+            switch dtype {
+            case "F32": fill { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+            case "F64": fill { Float(Double(bitPattern: UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)))) }
+            case "F16": fill { Float(Float16(bitPattern: UInt16(littleEndian: $0.loadUnaligned(as: UInt16.self)))) }
+            case "BF16": fill { Float(bitPattern: UInt32(UInt16(littleEndian: $0.loadUnaligned(as: UInt16.self))) << 16) }
+            case "I64": fill { Float(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
+            case "I32": fill { Float(Int32(littleEndian: $0.loadUnaligned(as: Int32.self))) }
+            case "I16": fill { Float(Int16(littleEndian: $0.loadUnaligned(as: Int16.self))) }
+            case "I8": fill { Float($0.load(as: Int8.self)) }
+            default: fill { Float($0.load(as: UInt8.self)) }
             }
         }
         return out
