@@ -57,7 +57,7 @@ public struct HTMLPage: Sendable {
         th{background:#f2f2f2}td:first-child,td:nth-child(2){text-align:left}caption{text-align:left;font-weight:bold;padding:4px 0}
         .table{overflow-x:auto}.note{color:#666;font-size:12px}
         figure{display:inline-block;margin:8px;vertical-align:top}figcaption{font-size:12px;color:#555;max-width:640px}
-        .gallery img{max-width:420px;border:1px solid #ccc}
+        .gallery img{max-width:330px;border:1px solid #ccc}
         </style></head><body>
         <h1>\(escapeXML(title))</h1>
         \(body)
