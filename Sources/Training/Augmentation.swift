@@ -1,4 +1,5 @@
 import Foundation
+import ImageCore
 import Randomness
 
 /// Cuts one augmented training crop out of a sample (METHODS.md 7.3): flips, 90-degree
@@ -6,8 +7,8 @@ import Randomness
 /// (bilinear for the image, nearest for the mask), then brightness / gamma, sharpen / blur /
 /// motion blur, contrast and Gaussian noise. Deterministic in `rng`.
 ///
-/// Deviation: CarbonBlackSegmentation's CLAHE option is not implemented; the colour step
-/// chooses between brightness and gamma (see Docs/Training.md).
+/// The colour step is one of CLAHE, brightness and gamma, or (with `clahe` off, as in the CPU
+/// preset) one of brightness and gamma (see Docs/Training.md).
 public func augmentedCrop(_ sample: TrainingSample, size: Int, configuration c: TrainingConfiguration,
                           rng: inout SplitMix64) -> (image: [Float], mask: [Float]) {
     let a = c.augmentation
@@ -74,13 +75,29 @@ public func augmentedCrop(_ sample: TrainingSample, size: Int, configuration c: 
         }
     }
     // Photometric steps.
+    func brightness() {
+        let beta = Float.random(in: -0.2...0.2, using: &rng)
+        for i in 0..<image.count { image[i] += beta }
+    }
+    func gamma() {
+        let gamma = Float.random(in: 0.8...1.2, using: &rng)
+        for i in 0..<image.count { image[i] = powf(min(max(image[i], 0), 1), gamma) }
+    }
     if chance(a.colour) {
-        if Bool.random(using: &rng) {
-            let beta = Float.random(in: -0.2...0.2, using: &rng)
-            for i in 0..<image.count { image[i] += beta }
+        if a.clahe {
+            // One of CLAHE, brightness, gamma (CarbonBlackSegmentation's OneOf).
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0:
+                let clip = Double.random(in: 1...4, using: &rng)
+                let bytes = image.map { UInt8(min(max(($0 * 255).rounded(), 0), 255)) }
+                image = clahe(bytes, width: size, height: size, clipLimit: clip).map { Float($0) / 255 }
+            case 1: brightness()
+            default: gamma()
+            }
+        } else if Bool.random(using: &rng) {
+            brightness()
         } else {
-            let gamma = Float.random(in: 0.8...1.2, using: &rng)
-            for i in 0..<image.count { image[i] = powf(min(max(image[i], 0), 1), gamma) }
+            gamma()
         }
     }
     if chance(a.sharpness) {

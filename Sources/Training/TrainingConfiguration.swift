@@ -67,6 +67,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         c.padMode = "reflect"
         c.augmentation.scale = 0.8...1.25
         c.augmentation.rotate90 = true
+        c.augmentation.clahe = false
         c.validateEvery = 50
         c.checkpointEvery = 50
         return c
@@ -154,6 +155,9 @@ public struct AugmentationSettings: Codable, Sendable, Equatable {
     public var perspectiveScale: ClosedRange<Double> = 0.05...0.1
     /// One of CLAHE / brightness / gamma (CLAHE: clip limit 1-4, 8 x 8 tiles).
     public var colour = 0.9
+    /// Whether CLAHE is among the colour step's choices (off: brightness or gamma, as in the
+    /// CPU preset the default model was trained with).
+    public var clahe = true
     /// One of sharpen / box blur / motion blur.
     public var sharpness = 0.9
     /// Contrast x U(0.8, 1.2).

@@ -93,3 +93,40 @@ struct FilterTests {
         #expect(resize(withSize, width: 4, height: 3).pixelSize?.nanometersPerPixel == 0.8)
     }
 }
+
+@Suite("CLAHE")
+struct CLAHETests {
+    @Test("one tile without clipping is global histogram equalisation")
+    func globalEqualisation() {
+        var rng = TestRandom(seed: 5)
+        let w = 40, h = 30
+        let values = (0..<(w * h)).map { _ in UInt8(Int.random(in: 60...120, using: &rng)) }
+        let out = clahe(values, width: w, height: h, clipLimit: 0, tilesX: 1, tilesY: 1)
+        var histogram = [Int](repeating: 0, count: 256)
+        for v in values { histogram[Int(v)] += 1 }
+        var cdf = [Int](repeating: 0, count: 256), sum = 0
+        for i in 0..<256 { sum += histogram[i]; cdf[i] = sum }
+        for i in 0..<values.count {
+            let expected = UInt8((Double(cdf[Int(values[i])]) * 255 / Double(w * h)).rounded())
+            #expect(out[i] == expected)
+        }
+        #expect(out.max() == 255)
+    }
+
+    @Test("equals OpenCV's createCLAHE pixel for pixel (clip limits 1, 2, 4; 8 x 8 tiles; size not a multiple of the grid)",
+          arguments: [1, 2, 4])
+    func openCV(clip: Int) throws {
+        let input = try ImageReader.read(TestPaths.fixture("clahe_input.png")).image
+        let expected = try ImageReader.read(TestPaths.fixture("clahe_expected_\(clip).png")).image.bytes8()
+        let out = clahe(input.bytes8(), width: input.width, height: input.height, clipLimit: Double(clip))
+        var largest = 0, differing = 0
+        for i in 0..<out.count {
+            let d = abs(Int(out[i]) - Int(expected[i]))
+            largest = max(largest, d)
+            if d > 0 { differing += 1 }
+        }
+        // Pixel for pixel (single precision, round half to even, OpenCV's padding rule).
+        #expect(largest == 0, "largest difference \(largest)")
+        #expect(differing == 0, "\(differing) pixels differ")
+    }
+}

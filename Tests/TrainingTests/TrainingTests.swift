@@ -152,6 +152,8 @@ struct TrainingDataTests {
         var c = tinyConfiguration()
         c.augmentation.noise = 1
         c.augmentation.perspective = 1
+        c.augmentation.clahe = true
+        c.augmentation.colour = 1
         let d = try SegmentationDataset.load(root.path, configuration: c)
         var g1 = SplitMix64(seed: 9), g2 = SplitMix64(seed: 9), g3 = SplitMix64(seed: 10)
         let a = augmentedCrop(d.train[0], size: 64, configuration: c, rng: &g1)
@@ -161,6 +163,13 @@ struct TrainingDataTests {
         #expect(a.image != other.image)
         #expect(a.mask.allSatisfy { $0 == 0 || $0 == 1 })
         #expect(a.image.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // Every branch of the colour step (CLAHE included) runs over a few seeds.
+        for seed in UInt64(20)..<32 {
+            var g = SplitMix64(seed: seed)
+            let crop = augmentedCrop(d.train[1], size: 64, configuration: c, rng: &g)
+            #expect(crop.image.allSatisfy { $0 >= 0 && $0 <= 1 })
+        }
+        #expect(TrainingConfiguration().augmentation.clahe && !TrainingConfiguration.cpuPreset.augmentation.clahe)
     }
 
     @Test("with every augmentation off a crop's mask is a window of the source mask, pixel for pixel")
