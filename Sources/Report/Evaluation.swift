@@ -68,7 +68,8 @@ public struct VariantEvaluation: Sendable {
     public var matching: AggregateMatching
     /// Whether primary particles were sized (rows of Tables 4-5).
     public var sized: Bool
-    /// Per image: the post-processed mask (before border clearing), for overlays.
+    /// The post-processed masks (before border clearing) of the first `keepMasks` images, for
+    /// overlays (the others are not kept, to bound memory on large sets).
     public var masks: [String: BinaryMask]
 
     public var label: String { "\(classifier) \(variant.rawValue)" }
@@ -108,7 +109,7 @@ public enum EvaluationError: LocalizedError, Equatable {
 /// - Parameter progress: called with (step, total steps, what) as work proceeds.
 public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], sizing: [SizingMethod],
                      variants: [PostProcessingVariant] = PostProcessingVariant.allCases,
-                     diskShape: DiskShape = .euclidean,
+                     diskShape: DiskShape = .euclidean, keepMasks: Int = 4,
                      progress: (Int, Int, String) -> Void = { _, _, _ in }) throws -> Evaluation {
     guard !images.isEmpty else { throw EvaluationError.noImages }
     let total = images.count * (1 + segmenters.count)
@@ -147,23 +148,22 @@ public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], siz
                               matching: AggregateMatching(pairs: [], referenceCount: 0, otherCount: 0),
                               sized: $0 == .raw || $0 == recommended, masks: [:])
         }
-        for item in images {
+        for (index, item) in images.enumerated() {
             progress(step, total, "\(item.name): \(segmenter.name)")
             let started = Date()
             let raw = try segmenter.segment(item.image, pixelSizeNm: item.pixelSizeNm).mask
             for k in rows.indices {
                 let mask = try rows[k].variant.postProcessing(diskShape: diskShape).apply(raw, pixelSizeNm: item.pixelSizeNm)
                 let score = PixelScores(predicted: mask, truth: item.truth)
-                let (analysis, records) = aggregates(of: mask, item, sized: rows[k].sized)
+                let records = aggregates(of: mask, item, sized: rows[k].sized).1
                 rows[k].scoresIncludingFailed = rows[k].scoresIncludingFailed + score
                 if records.isEmpty {
                     rows[k].failedImages.append(item.name)
                 } else {
                     rows[k].scores = rows[k].scores + score
                 }
-                _ = analysis
                 rows[k].aggregates += records
-                rows[k].masks[item.name] = mask
+                if index < keepMasks { rows[k].masks[item.name] = mask }
             }
             seconds[segmenter.name, default: 0] += Date().timeIntervalSince(started)
             step += 1
