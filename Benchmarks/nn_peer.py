@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch companion of `sootbench nn`: the same cases, the same shapes, 2 threads.
 
-Cases: forward-resnet18/50 (eval, no_grad, 1 x 3 x 1952 x 2240) and train-resnet18/50 (one
-Adam step, BCE with logits, batch 4 x 3 x 512 x 512). Each case runs in its own process so the
+Cases: forward-resnet18/50 (eval, no_grad, 1 x 3 x 1952 x 2240), train-resnet18/50 (one
+Adam step, BCE with logits, batch 4 x 3 x 512 x 512) and crops-resnet18/50 (the same with
+the CPU training preset's batch, 8 x 3 x 256 x 256). Each case runs in its own process so the
 reported peak memory (ru_maxrss) is its own. Prints JSON lines {name, seconds, gflop, peakMemoryMiB}.
 Usage: nn_peer.py [--repeat N] [case ...]
 """
@@ -37,8 +38,10 @@ def run_case(name, repeat):
                 best = min(best, time.perf_counter() - start)
     else:
         model.train()
-        x = torch.randn(4, 3, 512, 512)
-        target = (torch.rand(4, 1, 512, 512) > 0.5).float()
+        # train-*: batch 4 x 512 x 512; crops-*: the CPU training preset's batch, 8 x 256 x 256.
+        n, size = (8, 256) if kind == "crops" else (4, 512)
+        x = torch.randn(n, 3, size, size)
+        target = (torch.rand(n, 1, size, size) > 0.5).float()
         opt = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-4)
         for step in range(repeat + 1):
             start = time.perf_counter()

@@ -112,7 +112,7 @@ struct NetworkTiming: Encodable {
 
 /// One network case, run in its own process so that peak memory belongs to it alone.
 func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
-    let parts = name.split(separator: "-")  // e.g. forward-resnet50, train-resnet18
+    let parts = name.split(separator: "-")  // e.g. forward-resnet50, train-resnet18, crops-resnet18
     guard parts.count == 2, let depth = ResNetDepth(rawValue: String(parts[1])) else {
         throw NeuralNetError.invalidInput("unknown case \(name)")
     }
@@ -132,8 +132,10 @@ func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
         }
         return NetworkTiming(name: name, seconds: best, gflop: flops / 1e9, peakMemoryMiB: peakMemoryMiB())
     }
-    let input = Tensor(uniform: [4, 3, 512, 512], in: -2...2, using: &rng)
-    var target = Tensor(zeros: [4, 1, 512, 512])
+    // train-*: batch 4 x 512 x 512; crops-*: the CPU training preset's batch, 8 x 256 x 256.
+    let shape = parts[0] == "crops" ? [8, 3, 256, 256] : [4, 3, 512, 512]
+    let input = Tensor(uniform: shape, in: -2...2, using: &rng)
+    var target = Tensor(zeros: [shape[0], 1, shape[2], shape[3]])
     for i in 0..<target.count where i % 7 < 3 { target.data[i] = 1 }
     let optimizer = Adam(parameters: model.namedParameters(), learningRate: 1e-4, weightDecay: 1e-4)
     for _ in 0..<(repeatCount + 1) {  // the first step warms up
