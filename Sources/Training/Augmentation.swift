@@ -38,13 +38,7 @@ public func augmentedCrop(_ sample: TrainingSample, size: Int, configuration c: 
     let reflect = c.padMode == "reflect"
     var image = [Float](repeating: 0, count: size * size)
     var mask = [Float](repeating: 0, count: size * size)
-    func fold(_ i: Int, _ n: Int) -> Int {
-        if n == 1 { return 0 }
-        let period = 2 * (n - 1)
-        var j = i % period
-        if j < 0 { j += period }
-        return j < n ? j : period - j
-    }
+    let fold = reflect101
     for v in 0..<size {
         for u in 0..<size {
             var x = Double(u) - Double(size) / 2 + 0.5, y = Double(v) - Double(size) / 2 + 0.5

@@ -1,5 +1,15 @@
 import Foundation
 
+/// Index `i` folded into 0..<n by reflection without repeating the edge (OpenCV's
+/// BORDER_REFLECT_101, NumPy's "reflect"): ... 2 1 | 0 1 2 ... n-1 | n-2 ...
+public func reflect101(_ i: Int, _ n: Int) -> Int {
+    if n == 1 { return 0 }
+    let period = 2 * (n - 1)
+    var j = i % period
+    if j < 0 { j += period }
+    return j < n ? j : period - j
+}
+
 /// Contrast-limited adaptive histogram equalisation of 8-bit values, as OpenCV's
 /// `createCLAHE(clipLimit, tileGridSize)` (which albumentations' CLAHE calls on grey images):
 /// the image is cut into `tilesX x tilesY` tiles (padded by reflection to a multiple of the
@@ -21,13 +31,7 @@ public func clahe(_ values: [UInt8], width: Int, height: Int, clipLimit: Double 
     let paddedWidth = divisible ? width : width + tilesX - width % tilesX
     let paddedHeight = divisible ? height : height + tilesY - height % tilesY
     let tileWidth = paddedWidth / tilesX, tileHeight = paddedHeight / tilesY
-    func reflect(_ i: Int, _ n: Int) -> Int {
-        if n == 1 { return 0 }
-        let period = 2 * (n - 1)
-        var j = i % period
-        if j < 0 { j += period }
-        return j < n ? j : period - j
-    }
+    let reflect = reflect101
     let tileArea = tileWidth * tileHeight
     let clip = clipLimit > 0 ? max(Int(clipLimit * Double(tileArea) / 256), 1) : Int.max
     // Single precision and round-half-to-even, as OpenCV computes the tables and the blend.
@@ -69,20 +73,16 @@ public func clahe(_ values: [UInt8], width: Int, height: Int, clipLimit: Double 
     }
     var out = [UInt8](repeating: 0, count: values.count)
     let inverseTileWidth = 1 / Float(tileWidth), inverseTileHeight = 1 / Float(tileHeight)
+    // The two tiles whose tables blend at a pixel, and the weight of the second.
+    func neighbours(_ i: Int, _ inverseTileSize: Float, _ tiles: Int) -> (Int, Int, Float) {
+        let t = Float(i) * inverseTileSize - 0.5
+        let first = Int(t.rounded(.down))
+        return (max(first, 0), min(first + 1, tiles - 1), t - Float(first))
+    }
     for r in 0..<height {
-        let ty = Float(r) * inverseTileHeight - 0.5
-        var ty1 = Int(ty.rounded(.down))
-        let ya = ty - Float(ty1)
-        var ty2 = ty1 + 1
-        ty1 = max(ty1, 0)
-        ty2 = min(ty2, tilesY - 1)
+        let (ty1, ty2, ya) = neighbours(r, inverseTileHeight, tilesY)
         for c in 0..<width {
-            let tx = Float(c) * inverseTileWidth - 0.5
-            var tx1 = Int(tx.rounded(.down))
-            let xa = tx - Float(tx1)
-            var tx2 = tx1 + 1
-            tx1 = max(tx1, 0)
-            tx2 = min(tx2, tilesX - 1)
+            let (tx1, tx2, xa) = neighbours(c, inverseTileWidth, tilesX)
             let v = Int(values[r * width + c])
             let a = Float(luts[(ty1 * tilesX + tx1) * 256 + v]), b = Float(luts[(ty1 * tilesX + tx2) * 256 + v])
             let p = Float(luts[(ty2 * tilesX + tx1) * 256 + v]), q = Float(luts[(ty2 * tilesX + tx2) * 256 + v])
