@@ -50,6 +50,23 @@ struct CompareCommandTests {
         #expect(html.contains("Table 3") && html.contains("Figure 8") && html.contains("data:image/png;base64,"))
         #expect(html.components(separatedBy: "<svg").count - 1 == 5)
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("overlays/synthetic_soot_kmeans.png").path))
+
+        // In a real browser, where one is installed (scripts/check_report.sh installs it otherwise).
+        if ["/usr/bin/chromium", "/usr/bin/chromium-browser"].contains(where: { FileManager.default.fileExists(atPath: $0) }) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [TestPaths.packageRoot.appendingPathComponent("scripts/check_report.sh").path,
+                                 out.appendingPathComponent("report.html").path, out.appendingPathComponent("shot.png").path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(text)")
+            #expect(text.contains("4 table(s)") && text.contains("5 chart(s)"), "\(text)")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("shot.png").path))
+        }
     }
 
     @Test("compare: an image without truth is reported and skipped; no truth folder is an error")
