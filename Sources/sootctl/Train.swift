@@ -53,6 +53,10 @@ struct Train: ParsableCommand {
             if let synthetic { configuration.syntheticPerEpoch = synthetic }
             if let iterations { configuration.iterations = iterations }
             try configuration.validate()
+            if resume == nil && FileManager.default.fileExists(atPath: out + "/checkpoint/state.json") {
+                throw TrainingError.checkpoint("\(out) already holds a training run; pass --resume \(out) to continue it, "
+                    + "or choose another --out (nothing was overwritten)")
+            }
             let dataset = try SegmentationDataset.load(data, configuration: configuration)
             let trainer = try Trainer(configuration: configuration, dataset: dataset, outputFolder: out, resume: resume,
                                       extendTo: resume == nil ? nil : iterations)

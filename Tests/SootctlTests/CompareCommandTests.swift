@@ -128,10 +128,12 @@ struct CompareCommandTests {
         let segmented = try runSootctl(["segment", example, "--method", "cnn", "--model", out + "/model.safetensors",
                                         "--out", root.appendingPathComponent("seg").path])
         #expect(segmented.status == 0, "\(segmented.stderr)")
+        let again = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", out, "--config", config.path])
+        #expect(again.status != 0 && again.stderr.contains("already holds a training run"))
         let more = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", out, "--resume", out,
                                    "--iterations", "3"])
         #expect(more.status == 0, "\(more.stderr)")
-        let bad = try runSootctl(["train", "--data", root.appendingPathComponent("nope").path, "--out", out])
+        let bad = try runSootctl(["train", "--data", root.appendingPathComponent("nope").path, "--out", out + "-2"])
         #expect(bad.status != 0 && bad.stderr.contains("nope"))
     }
 }
