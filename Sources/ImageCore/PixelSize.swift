@@ -31,3 +31,29 @@ public struct PixelSize: Sendable, Equatable, Codable {
         self.source = source
     }
 }
+
+extension PixelSize {
+    /// Reads a table of pixel sizes for files that carry none: one `stem,pixel_size_nm` line per
+    /// image, a header line allowed, blank lines ignored. Values must lie in `plausibleRangeNm`.
+    /// - Returns: nm per pixel by file stem.
+    /// - Throws: `ImageCoreError.cannotOpen` for a missing or unreadable file,
+    ///   `ImageCoreError.decodeFailed` naming the line of a bad entry.
+    public static func readTable(_ path: String) throws -> [String: Double] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ImageCoreError.cannotOpen(path: path, reason: "no readable pixel-size table")
+        }
+        var out: [String: Double] = [:]
+        for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.allSatisfy(\.isEmpty) { continue }
+            guard fields.count >= 2, let v = Double(fields[1]), v.isFinite, plausibleRangeNm.contains(v) else {
+                if n == 0 { continue }  // header
+                throw ImageCoreError.decodeFailed(
+                    path: path, detail: "line \(n + 1): expected stem,pixel_size_nm with 0.001-1000 nm/px, got '\(line)'")
+            }
+            out[fields[0]] = v
+        }
+        return out
+    }
+}

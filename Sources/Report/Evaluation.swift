@@ -82,6 +82,9 @@ public struct Evaluation: Sendable {
     public var variants: [VariantEvaluation]
     public var sizingMethods: [SizingMethod]
     public var seconds: [String: Double]
+    /// Classifiers that failed on an image (the message); that image then counts as a failed
+    /// segmentation with an empty mask for that classifier.
+    public var errors: [(image: String, classifier: String, message: String)] = []
 
     /// Rows of Tables 4 and 5: the truth first, then the sized variants.
     public var sizedRows: [(label: String, aggregates: [EvaluatedAggregate])] {
@@ -104,7 +107,8 @@ public enum EvaluationError: LocalizedError, Equatable {
 /// Runs every classifier and post-processing variant on every image, scores the masks against
 /// the truth (METHODS.md 6.1), splits them into aggregates (border aggregates removed, failed
 /// segmentations flagged), matches the aggregates with the truth's (6.2) and sizes primary
-/// particles for the truth and for each classifier's raw and recommended variants.
+/// particles for the truth and for each classifier's raw and recommended variants. A
+/// classifier that throws on an image is recorded in `errors` and the comparison goes on.
 ///
 /// - Parameter progress: called with (step, total steps, what) as work proceeds.
 public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], sizing: [SizingMethod],
@@ -140,6 +144,7 @@ public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], siz
     }
 
     var results: [VariantEvaluation] = []
+    var errors: [(image: String, classifier: String, message: String)] = []
     for segmenter in segmenters {
         let recommended = PostProcessingVariant.recommended(for: segmenter.name)
         var rows = variants.map {
@@ -151,7 +156,13 @@ public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], siz
         for (index, item) in images.enumerated() {
             progress(step, total, "\(item.name): \(segmenter.name)")
             let started = Date()
-            let raw = try segmenter.segment(item.image, pixelSizeNm: item.pixelSizeNm).mask
+            let raw: BinaryMask
+            do {
+                raw = try segmenter.segment(item.image, pixelSizeNm: item.pixelSizeNm).mask
+            } catch {
+                errors.append((item.name, segmenter.name, (error as? LocalizedError)?.errorDescription ?? "\(error)"))
+                raw = BinaryMask(width: item.image.width, height: item.image.height)
+            }
             for k in rows.indices {
                 let mask = try rows[k].variant.postProcessing(diskShape: diskShape).apply(raw, pixelSizeNm: item.pixelSizeNm)
                 let score = PixelScores(predicted: mask, truth: item.truth)
@@ -174,5 +185,6 @@ public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], siz
         results += rows
     }
     progress(total, total, "done")
-    return Evaluation(images: images.map { $0.name }, truth: truth, variants: results, sizingMethods: sizing, seconds: seconds)
+    return Evaluation(images: images.map { $0.name }, truth: truth, variants: results, sizingMethods: sizing, seconds: seconds,
+                      errors: errors)
 }

@@ -14,10 +14,7 @@ public struct Table: Sendable {
     }
 
     public var csv: String {
-        func quote(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        return ([columns] + rows).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        ([columns] + rows).map { $0.map(csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
     /// An HTML table; `headers` replaces the column names shown.
@@ -30,15 +27,16 @@ public struct Table: Sendable {
     }
 }
 
-/// A number for a table: `digits` significant decimals, empty for nil or non-finite.
-public func cell(_ v: Double?, _ digits: Int = 4) -> String {
-    guard let v, v.isFinite else { return "" }
-    return String(format: "%.\(digits)g", v)
-}
-
+/// A number with `decimals` decimals; empty for nil or non-finite values.
 func fixed(_ v: Double?, _ decimals: Int) -> String {
     guard let v, v.isFinite else { return "" }
     return String(format: "%.\(decimals)f", v)
+}
+
+/// A CSV field: quoted (with doubled quotes) when it holds a comma, quote or newline.
+public func csvField(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// (x / reference - 1) x 100.

@@ -36,23 +36,12 @@ public struct SegmentationDataset: Sendable {
         return SegmentationDataset(train: train, validation: validation)
     }
 
-    /// Reads `stem,pixel_size_nm` lines (a header line is skipped).
-    public static func readPixelSizes(_ path: String) throws -> [String: Double] {
+    /// The data folder's optional `pixel_sizes.csv` (`PixelSize.readTable`); none when absent.
+    static func readPixelSizes(_ path: String) throws -> [String: Double] {
         guard FileManager.default.fileExists(atPath: path) else { return [:] }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TrainingError.invalidData("\(path): cannot read")
+        do { return try PixelSize.readTable(path) } catch {
+            throw TrainingError.invalidData((error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
-        var out: [String: Double] = [:]
-        for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count >= 2 else { continue }
-            guard let v = Double(fields[1]), v > 0 else {
-                if n == 0 { continue }  // header
-                throw TrainingError.invalidData("\(path): line \(n + 1): not a pixel size: \(fields[1])")
-            }
-            out[fields[0]] = v
-        }
-        return out
     }
 
     static func files(_ folder: String) -> [String: String] {

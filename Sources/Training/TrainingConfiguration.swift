@@ -95,21 +95,25 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         guard syntheticPerEpoch >= 0 else { throw bad("syntheticPerEpoch must not be negative") }
     }
 
-    /// Reads a configuration: a preset named in the file is applied first, then the file's fields.
-    public static func load(_ path: String) throws -> TrainingConfiguration {
+    /// Reads a configuration: the preset named in the file (else `preset`, "paper" or "cpu") is
+    /// applied first, then the file's fields.
+    public static func load(_ path: String, preset defaultPreset: String = "paper") throws -> TrainingConfiguration {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw TrainingError.invalidConfiguration("\(path): cannot read (\(error.localizedDescription))")
         }
         do {
-            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-            var base = TrainingConfiguration()
-            if let preset = object["preset"] as? String {
-                guard preset == "cpu" || preset == "paper" else {
-                    throw TrainingError.invalidConfiguration("\(path): unknown preset \(preset) (cpu or paper)")
-                }
-                if preset == "cpu" { base = .cpuPreset }
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw TrainingError.invalidConfiguration("\(path): not a JSON object of configuration fields")
             }
+            if object["preset"] != nil && !(object["preset"] is String) {
+                throw TrainingError.invalidConfiguration("\(path): preset must be a string (cpu or paper)")
+            }
+            let preset = object["preset"] as? String ?? defaultPreset
+            guard preset == "cpu" || preset == "paper" else {
+                throw TrainingError.invalidConfiguration("\(path): unknown preset \(preset) (cpu or paper)")
+            }
+            let base = preset == "cpu" ? TrainingConfiguration.cpuPreset : TrainingConfiguration()
             // Overlay the file's fields on the base.
             var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(base)) as? [String: Any] ?? [:]
             for (k, v) in object {

@@ -6,7 +6,6 @@ import NeuralNet
 import PrimarySizing
 import Report
 import Statistics
-import Training
 
 /// `sootctl compare --images DIR --truth DIR --out DIR`: the paper's evaluation (Tables 3-5,
 /// Figures 4-8) for any images with ground-truth masks.
@@ -62,12 +61,11 @@ struct Compare: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try parsedMethods()
+        let chosen = try parsedMethods()
         do { _ = try SizingMethod.parseList(sizing) } catch { throw ValidationError(error.localizedDescription) }
         if let ps = pixelSizeNm, !(ps.isFinite && PixelSize.plausibleRangeNm.contains(ps)) {
             throw ValidationError("--pixel-size must be between 0.001 and 1000 nm per pixel")
         }
-        let chosen = try parsedMethods()
         if model != nil && !chosen.contains(.cnn) { throw ValidationError("--model only applies with cnn") }
     }
 
@@ -84,7 +82,7 @@ struct Compare: ParsableCommand {
         let output = try OutputFolder(out, inputs: files)
         var failures = missing.count
         let pixelSizes: [String: Double]
-        do { pixelSizes = try pixelSizesFile.map { try SegmentationDataset.readPixelSizes($0) } ?? [:] } catch { throw failure(error) }
+        do { pixelSizes = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:] } catch { throw failure(error) }
 
         // Load every image with its truth; a bad pair is reported and skipped.
         var items: [EvaluationImage] = []
@@ -128,6 +126,10 @@ struct Compare: ParsableCommand {
             throw failure(error)
         }
         progress.finish()
+        for e in evaluation.errors {
+            printError("error: \(e.image): \(e.classifier) failed (\(e.message)); counted as a failed segmentation")
+        }
+        failures += evaluation.errors.count
 
         do {
             try output.write(evaluation.segmentationTable.csv, to: "segmentation.csv")

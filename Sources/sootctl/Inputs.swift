@@ -52,7 +52,7 @@ struct LoadedImage {
         if let override = pixelSizeOverride {
             pixelSize = PixelSize(nanometersPerPixel: override, source: .user)
         } else {
-            pixelSize = decoded.info.pixelSize ?? fallbackNm.flatMap { PixelSize(nanometersPerPixel: $0, source: .user) }
+            pixelSize = decoded.info.pixelSize ?? fallbackNm.flatMap { PixelSize(nanometersPerPixel: $0, source: .sidecar) }
         }
         original.pixelSize = pixelSize
         footer = detectFooter(original)

@@ -1,5 +1,6 @@
 import Foundation
 import PrimarySizing
+import Report
 import Statistics
 
 /// One row of aggregates.csv / one object of aggregates.json.
@@ -80,7 +81,7 @@ struct AggregateRecord: Encodable {
 
     var csvFields: [String] {
         func number(_ v: Double?) -> String { v.map { formatNumber($0) } ?? "" }
-        return [csvEscape(image), String(id), String(areaPx), number(areaNm2), number(daNm), number(rgNm),
+        return [csvField(image), String(id), String(areaPx), number(areaNm2), number(daNm), number(rgNm),
                 number(perimeterNm), number(lengthNm), number(widthNm), aspectRatio.map { formatNumber($0) } ?? "inf",
                 number(centroidXPx), number(centroidYPx), touchesBorder ? "true" : "false",
                 number(dpPcmNm), number(dpEdmSbsNm), number(dpHoughNm), number(dpEdmWsNm)]
@@ -98,12 +99,6 @@ func formatNumber(_ v: Double) -> String {
     guard v.isFinite else { return v > 0 ? "inf" : (v < 0 ? "-inf" : "nan") }
     if v == v.rounded() && abs(v) < 1e15 { return String(Int64(v)) }
     return String(format: "%.6g", v)
-}
-
-/// Quotes a CSV field when it holds a comma, quote or newline.
-func csvEscape(_ s: String) -> String {
-    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
-    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// Count, geometric mean, geometric standard deviation and median of one quantity.

@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
     @Option(help: "Configuration file (JSON); its fields override the preset's.", completion: .file())
     var config: String?
 
-    @Option(help: "Preset when no --config names one: paper (default) or cpu.")
+    @Option(help: "Preset: paper (default) or cpu; a --config file's fields apply on top, and a preset named in the file wins.")
     var preset: String = "paper"
 
     @Option(help: "Resume from a checkpoint folder (or an output folder holding checkpoint/).", completion: .directory)
@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
     func run() throws {
         NeuralNetRuntime.keepLargeAllocationsInHeap()
         do {
-            var configuration = try config.map { try TrainingConfiguration.load($0) }
+            var configuration = try config.map { try TrainingConfiguration.load($0, preset: preset) }
                 ?? (preset == "cpu" ? .cpuPreset : TrainingConfiguration())
             if let synthetic { configuration.syntheticPerEpoch = synthetic }
             if let iterations { configuration.iterations = iterations }

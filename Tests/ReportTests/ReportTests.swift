@@ -133,6 +133,15 @@ struct FixedSegmenter: Segmenter {
     func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation { Segmentation(mask: mask) }
 }
 
+/// A classifier that always fails.
+struct BrokenSegmenter: Segmenter {
+    var name: String { "broken" }
+    var defaultPostProcessing: PostProcessing { .none }
+    func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
+        throw ClassifierError.missingPixelSize(method: "broken")
+    }
+}
+
 @Suite("Comparison and report")
 struct EvaluationTests {
     func scene() -> EvaluationImage {
@@ -173,6 +182,16 @@ struct EvaluationTests {
         let v = try #require(evaluation.variants.first)
         #expect(v.failedImages == ["scene"] && v.scoresIncludingFailed.iou == 0 && v.matching.removed == 2)
         #expect(throws: EvaluationError.self) { try evaluate(images: [], segmenters: [], sizing: []) }
+    }
+
+    @Test("a classifier that throws is recorded, its image counts as failed, and the others go on")
+    func brokenClassifier() throws {
+        let item = scene()
+        let evaluation = try evaluate(images: [item], segmenters: [BrokenSegmenter(), FixedSegmenter(name: "perfect", mask: item.truth)],
+                                      sizing: [], variants: [.raw])
+        #expect(evaluation.errors.count == 1 && evaluation.errors[0].classifier == "broken" && evaluation.errors[0].image == "scene")
+        #expect(evaluation.variants[0].failedImages == ["scene"])
+        #expect(evaluation.variants[1].scores.iou == 1)
     }
 
     @Test("the compare report holds every table and figure; SVG and PNG charts render")

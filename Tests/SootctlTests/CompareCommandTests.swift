@@ -82,6 +82,14 @@ struct CompareCommandTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
         let missing = try runSootctl(["compare", "--images", images.path, "--truth", "/nonexistent", "--out", out.path])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent"))
+        let noTable = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--pixel-sizes", "/nonexistent.csv",
+                                      "--out", out.path])
+        #expect(noTable.status != 0 && noTable.stderr.contains("/nonexistent.csv"))
+        let badTable = out.deletingLastPathComponent().appendingPathComponent("bad.csv")
+        try Data("stem,pixel_size_nm\nsynthetic_soot,-3\n".utf8).write(to: badTable)
+        let badSizes = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--pixel-sizes", badTable.path,
+                                       "--out", out.path])
+        #expect(badSizes.status != 0 && badSizes.stderr.contains("line 2"))
         let badMethod = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "magic", "--out", out.path])
         #expect(badMethod.status != 0 && badMethod.stderr.contains("magic"))
     }

@@ -93,6 +93,16 @@ struct TrainingConfigurationTests {
             (error as? TrainingError)?.errorDescription?.contains("cropSize") == true
         }
         #expect(throws: TrainingError.self) { try TrainingConfiguration.load(folder.appendingPathComponent("missing.json").path) }
+        // Without a preset in the file, the caller's preset is the base.
+        let plain = folder.appendingPathComponent("plain.json")
+        try Data(#"{"iterations": 7}"#.utf8).write(to: plain)
+        #expect(try TrainingConfiguration.load(plain.path, preset: "cpu").encoder == "resnet18")
+        #expect(try TrainingConfiguration.load(plain.path).encoder == "resnet50")
+        let array = folder.appendingPathComponent("array.json")
+        try Data("[1, 2]".utf8).write(to: array)
+        #expect { try TrainingConfiguration.load(array.path) } throws: { error in
+            (error as? TrainingError)?.errorDescription?.contains("not a JSON object") == true
+        }
     }
 }
 
@@ -111,6 +121,11 @@ struct TrainingDataTests {
         #expect(half.train[0].width == 48)
         // val0 has no entry: the default scale (1) applies.
         #expect(half.validation[0].width == 96)
+        // A bad entry names its line.
+        try Data("stem,pixel_size_nm\nimg0,abc\n".utf8).write(to: root.appendingPathComponent("pixel_sizes.csv"))
+        #expect { try SegmentationDataset.load(root.path, configuration: c) } throws: { error in
+            (error as? TrainingError)?.errorDescription?.contains("line 2") == true
+        }
     }
 
     @Test("an image without a mask, a mask of another size, a non-binary mask: errors name the files")
