@@ -107,7 +107,15 @@ public final class Trainer {
                 throw TrainingError.checkpoint("\(folder): \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
             }
         }
-        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        try Self.writing(outputFolder) { try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true) }
+    }
+
+    /// Runs a file operation of the run; a failure becomes `TrainingError.output` naming `path`.
+    static func writing<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as TrainingError { throw error } catch {
+            let reason = (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
+            throw TrainingError.output(path, reason)
+        }
     }
 
     static func loadInitialWeights(_ path: String, into model: FPN) throws {
@@ -237,7 +245,7 @@ public final class Trainer {
         var lastLoss: Float = 0
         while state.iteration < configuration.iterations {
             if let stopAfter, state.iteration >= stopAfter {
-                try writeCheckpoint()
+                try Self.writing(outputFolder) { try writeCheckpoint() }
                 return last ?? validate()
             }
             let i = state.iteration + 1
@@ -264,16 +272,20 @@ public final class Trainer {
                                         validation: score, imagesPerSecond: rate, elapsedSeconds: elapsed))
                 lossSum = 0; lossCount = 0
                 windowStart = Date(); windowImages = 0
-                try keepIfBest(iteration: i, score: score)
-                try writeLog()
+                try Self.writing(outputFolder) {
+                    try keepIfBest(iteration: i, score: score)
+                    try writeLog()
+                }
             }
             state.trainingSeconds = secondsBefore + Date().timeIntervalSince(start)
-            if i % configuration.checkpointEvery == 0 || i == configuration.iterations { try writeCheckpoint() }
+            if i % configuration.checkpointEvery == 0 || i == configuration.iterations {
+                try Self.writing(outputFolder) { try writeCheckpoint() }
+            }
             progress(TrainingProgress(iteration: i, iterations: configuration.iterations, loss: lastLoss,
                                       learningRate: optimizer.learningRate, imagesPerSecond: rate,
                                       secondsLeft: perIteration * Double(configuration.iterations - i), lastValidation: last))
         }
-        try exportModels()
+        try Self.writing(outputFolder) { try exportModels() }
         return last ?? validate()
     }
 

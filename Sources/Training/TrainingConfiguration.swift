@@ -103,7 +103,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             throw TrainingError.invalidConfiguration("\(path): cannot read (\(error.localizedDescription))")
         }
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            let parsed: Any
+            do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+                throw TrainingError.invalidConfiguration("\(path): not valid JSON")
+            }
+            guard let object = parsed as? [String: Any] else {
                 throw TrainingError.invalidConfiguration("\(path): not a JSON object of configuration fields")
             }
             if object["preset"] != nil && !(object["preset"] is String) {
@@ -174,12 +178,15 @@ public enum TrainingError: LocalizedError, Equatable {
     case invalidConfiguration(String)
     case invalidData(String)
     case checkpoint(String)
+    /// Writing the run's files failed (folder, reason).
+    case output(String, String)
 
     public var errorDescription: String? {
         switch self {
         case let .invalidConfiguration(s): return "training configuration: " + s
         case let .invalidData(s): return "training data: " + s
         case let .checkpoint(s): return "checkpoint: " + s
+        case let .output(path, reason): return "\(path): cannot write the training run (\(reason))"
         }
     }
 }

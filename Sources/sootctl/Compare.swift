@@ -76,10 +76,12 @@ struct Compare: ParsableCommand {
         for m in missing { printError(CommandError.notFound(m), path: m) }
         guard !files.isEmpty else { throw failure(CommandError.noInputs) }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: truth, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: truth, isDirectory: &isDirectory) else {
             throw failure(CommandError.notFound(truth))
         }
-        let output = try OutputFolder(out, inputs: files)
+        guard isDirectory.boolValue else { throw failure(CommandError.notAFolder(truth, option: "--truth")) }
+        let output: OutputFolder
+        do { output = try OutputFolder(out, inputs: files) } catch { throw failure(error) }
         var failures = missing.count
         let pixelSizes: [String: Double]
         do { pixelSizes = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:] } catch { throw failure(error) }

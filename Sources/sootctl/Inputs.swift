@@ -97,6 +97,7 @@ enum CommandError: LocalizedError {
     case maskSizeMismatch(mask: String, maskSize: (Int, Int), image: String, imageSize: (Int, Int))
     case singleMaskForManyImages(String)
     case cannotCreateFolder(String, String)
+    case notAFolder(String, option: String)
 
     var errorDescription: String? {
         switch self {
@@ -112,6 +113,7 @@ enum CommandError: LocalizedError {
         case let .singleMaskForManyImages(path):
             return "\(path): one mask file given for several images; pass a folder of masks named like the images"
         case let .cannotCreateFolder(path, reason): return "\(path): cannot create output folder: \(reason)"
+        case let .notAFolder(path, option): return "\(path): \(option) needs a folder (of masks named like the images)"
         }
     }
 }

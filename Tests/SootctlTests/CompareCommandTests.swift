@@ -82,6 +82,8 @@ struct CompareCommandTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
         let missing = try runSootctl(["compare", "--images", images.path, "--truth", "/nonexistent", "--out", out.path])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent"))
+        let fileAsTruth = try runSootctl(["compare", "--images", images.path, "--truth", exampleMask, "--out", out.path])
+        #expect(fileAsTruth.status != 0 && fileAsTruth.stderr.contains("needs a folder"))
         let noTable = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--pixel-sizes", "/nonexistent.csv",
                                       "--out", out.path])
         #expect(noTable.status != 0 && noTable.stderr.contains("/nonexistent.csv"))
@@ -141,6 +143,11 @@ struct CompareCommandTests {
         let more = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", out, "--resume", out,
                                    "--iterations", "3"])
         #expect(more.status == 0, "\(more.stderr)")
+        let fileAsOut = root.appendingPathComponent("a-file").path
+        _ = FileManager.default.createFile(atPath: fileAsOut, contents: Data("x".utf8))
+        let unwritable = try runSootctl(["train", "--data", root.appendingPathComponent("data").path, "--out", fileAsOut,
+                                         "--config", config.path])
+        #expect(unwritable.status != 0 && unwritable.stderr.contains("cannot write the training run"))
         let bad = try runSootctl(["train", "--data", root.appendingPathComponent("nope").path, "--out", out + "-2"])
         #expect(bad.status != 0 && bad.stderr.contains("nope"))
     }
