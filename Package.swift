@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "Classifiers", targets: ["Classifiers"]),
         .library(name: "PrimarySizing", targets: ["PrimarySizing"]),
         .library(name: "Statistics", targets: ["Statistics"]),
+        .library(name: "Aggregates", targets: ["Aggregates"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .library(name: "Synthesis", targets: ["Synthesis"]),
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Training", targets: ["Training"]),
@@ -25,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // System libraries: one module map and one shim header each.
@@ -55,17 +58,28 @@ let package = Package(
         .target(
             name: "Statistics", dependencies: ["ImageCore"]),
         .target(
+            name: "Aggregates", dependencies: ["ImageCore"]),
+        .target(
             name: "Classifiers",
-            dependencies: ["ImageCore", "NeuralNet", "Statistics", "Randomness"]),
+            dependencies: ["ImageCore", "NeuralNet", "Statistics", "Aggregates", "Randomness"]),
         .target(
             name: "PrimarySizing",
-            dependencies: ["ImageCore", "Statistics"]),
+            dependencies: ["ImageCore", "Statistics", "Aggregates"]),
         .target(
             name: "Training",
             dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness"]),
         .target(
             name: "Report",
-            dependencies: ["ImageCore", "Statistics", "Classifiers", "PrimarySizing"]),
+            dependencies: ["ImageCore", "Statistics", "PrimarySizing"]),
+        // The whole path from files to results; the commands are thin wrappers around it.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                "ImageCore", "NeuralNet", "Classifiers", "Aggregates", "PrimarySizing", "Statistics", "Report",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            plugins: ["BuildInfo"]),
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(
             name: "Synthesis",
             dependencies: ["ImageCore", "Randomness"]),
@@ -74,12 +88,14 @@ let package = Package(
         .executableTarget(
             name: "sootctl",
             dependencies: [
-                "ImageCore", "NeuralNet", "Classifiers", "PrimarySizing", "Statistics", "Synthesis", "Randomness", "Training", "Report",
+                "ImageCore", "Synthesis", "Randomness", "Training", "Pipeline", "PrimarySizing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The library example of Docs/Architecture.md (built and run by PipelineTests).
+        .executableTarget(name: "analyze-one", dependencies: ["Pipeline"], path: "Examples/AnalyzeOne"),
         .executableTarget(
             name: "sootbench",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "PrimarySizing"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing"]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["ImageCore", "Randomness"], path: "Tests/TestSupport"),
@@ -89,14 +105,18 @@ let package = Package(
         .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageCore", "TestSupport"]),
+        .testTarget(name: "AggregatesTests", dependencies: ["Aggregates", "Statistics", "ImageCore", "TestSupport"]),
         .testTarget(
-            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "NeuralNet", "Synthesis", "TestSupport"]),
+            name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
-            name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "ImageCore", "Synthesis", "TestSupport"]),
+            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "TestSupport"]),
+        .testTarget(
+            name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "Aggregates", "ImageCore", "Synthesis", "TestSupport"]),
         .testTarget(
             name: "SynthesisTests",
-            dependencies: ["Synthesis", "Statistics", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Statistics", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
+            dependencies: ["Synthesis", "Statistics", "Aggregates", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "Statistics", "Aggregates", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],

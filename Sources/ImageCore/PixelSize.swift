@@ -8,6 +8,8 @@ public enum PixelSizeSource: String, Sendable, Codable, CaseIterable {
     case tiffResolution = "tiff-resolution"
     /// Read from a sidecar file next to the image.
     case sidecar
+    /// A per-image table (`--pixel-sizes CSV`, `stem,pixel_size_nm`).
+    case table = "pixel-size-table"
 }
 
 /// The physical size of one (square) pixel.

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 
 /// Euclidean distance mapping with scale-based analysis (Bescond et al. 2014; atems

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 
 /// Euclidean distance mapping with watershed segmentation (De Temmerman et al. 2014; atems

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 
 /// A circle found by the Hough transform, in pixels (0-based centre).

@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 
 /// Pair correlation method (atems `+pp/pcm.m`, configuration v1.s of the paper; METHODS.md 5.1).

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 
 /// The primary-particle sizing methods sootctl offers.
@@ -52,6 +53,12 @@ public struct ImageSizing: Sendable {
     public var circles: [[Circle]]
     /// EDM-SBS curves per aggregate on `EDMSBS.gridNm` (for the ensemble fit).
     public var edmCurves: [[Double]]
+
+    public init(sizes: [[SizingMethod: PrimaryParticleSize]], circles: [[Circle]], edmCurves: [[Double]]) {
+        self.sizes = sizes
+        self.circles = circles
+        self.edmCurves = edmCurves
+    }
 }
 
 /// Runs the selected sizing methods on all aggregates of an image, aggregates in parallel.

@@ -1,5 +1,6 @@
 import Foundation
 import PrimarySizing
+import Aggregates
 import Statistics
 
 /// Kernel densities of da (paper Fig. 5), one curve per set (METHODS.md 6.6).
@@ -79,53 +80,3 @@ public func powerLawChart(title: String, sets: [(label: String, daNm: [Double], 
     return chart
 }
 
-extension Evaluation {
-    /// Figure 5: da densities of the truth and each sized variant.
-    public var densityFigure: Chart {
-        daDensityChart(sizedRows.map { ($0.label, $0.aggregates.map(\.daNm)) }, title: "Fig. 5: da kernel densities")
-    }
-
-    /// Figure 6: dp of each sized variant over the truth's dp (matched aggregates), per method.
-    public var truthRatioFigure: Chart {
-        let sized = variants.filter(\.sized)
-        let values = sizingMethods.map { m in
-            sized.map { v in
-                v.matching.pairs.compactMap { pair -> Double? in
-                    guard let a = truth[pair.reference].dpNm[m], let b = v.aggregates[pair.other].dpNm[m] else { return nil }
-                    return b / a
-                }
-            }
-        }
-        return ratioBoxChart(title: "Fig. 6: dp relative to the truth mask's dp (matched aggregates)",
-                             groups: sizingMethods.map(\.rawValue), series: sized.map(\.label), values: values,
-                             yLabel: "dp / dp(truth mask)")
-    }
-
-    /// Figure 7: each method's dp over EDM-SBS's dp, per mask.
-    public var edmRatioFigure: Chart? {
-        guard sizingMethods.contains(.edmSBS) else { return nil }
-        let others = sizingMethods.filter { $0 != .edmSBS }
-        let rows = sizedRows
-        let values = rows.map { row in
-            others.map { m in
-                row.aggregates.compactMap { a -> Double? in
-                    guard let x = a.dpNm[m], let e = a.dpNm[.edmSBS] else { return nil }
-                    return x / e
-                }
-            }
-        }
-        return ratioBoxChart(title: "Fig. 7: dp relative to EDM-SBS", groups: rows.map(\.label),
-                             series: others.map(\.rawValue), values: values, yLabel: "dp / dp(EDM-SBS)")
-    }
-
-    /// Figure 8: dp vs da per sizing method, truth and sized variants.
-    public var powerLawFigures: [(method: SizingMethod, chart: Chart)] {
-        sizingMethods.map { m in
-            let sets = sizedRows.map { row -> (String, [Double], [Double]) in
-                let pairs = row.aggregates.compactMap { a in a.dpNm[m].map { (a.daNm, $0) } }
-                return (row.label, pairs.map(\.0), pairs.map(\.1))
-            }
-            return (m, powerLawChart(title: "Fig. 8: dp vs da, \(m.rawValue)", sets: sets))
-        }
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import ImageCore
 import PrimarySizing
+import Aggregates
 import Statistics
 
 /// A self-contained HTML page (no network: styles inline, figures as inline SVG, pictures as
@@ -82,49 +83,6 @@ public func overlayThumbnail(image: GrayImage, mask: BinaryMask?, truth: BinaryM
     return try ImageWriter.encodeRGB(width: small.width, height: small.height, rgb: small.bytes)
 }
 
-extension Evaluation {
-    /// The `compare` report: Tables 3-5 and Figures 4-8 on one page. `images` supplies the
-    /// pictures of Figure 4 (at most `sampleImages` of them).
-    public func report(images: [EvaluationImage], sampleImages: Int = 4, figureFiles: [String: String] = [:]) throws -> String {
-        var page = HTMLPage(title: "sootctl compare: \(self.images.count) image(s), \(Set(variants.map(\.classifier)).sorted().joined(separator: ", "))")
-        page.paragraph("Ground truth: \(truth.count) aggregate(s) after border clearing. Pixel scores pool all images; "
-            + "failed images are those without aggregate records; aggregates are matched to the truth's per METHODS.md 6.2 "
-            + "(nearest reciprocal centre within 250 px).")
-        page.heading("Segmentation (Table 3)")
-        page.table(segmentationTable, headers: ["Classifier", "Variant", "FP %", "FN %", "Accuracy %", "Failed images", "IoU",
-                                                "IoU incl. failed", "Aggregates", "Matched", "Added", "Removed", "Truth aggregates",
-                                                "Δda,m %", "Δda,g %"], csvName: "segmentation.csv")
-        page.heading("Masks on sample images (Figure 4)")
-        page.paragraph("Each classifier's recommended variant tinted in blue with a red outline; the truth outlined in white.")
-        for item in images.prefix(sampleImages) {
-            var pictures = [(caption: "\(item.name): truth", png: try overlayThumbnail(image: item.image, mask: item.truth, truth: nil))]
-            for v in variants where v.sized && v.variant != .raw {
-                if let m = v.masks[item.name] {
-                    pictures.append(("\(item.name): \(v.label)", try overlayThumbnail(image: item.image, mask: m, truth: item.truth)))
-                }
-            }
-            page.gallery(pictures)
-        }
-        page.heading("Aggregate size (Figure 5)")
-        page.figure(densityFigure, caption: "Gaussian kernel density of log10 da, bandwidth 0.15.", file: figureFiles["density"])
-        page.heading("Primary particle size (Table 4, Figures 6-7)")
-        page.table(sizingTable, headers: ["Mask", "Method", "Aggregates", "Sized", "dp,g (nm)", "σg", "dp median (nm)"],
-                   csvName: "sizing.csv")
-        page.figure(truthRatioFigure, caption: "Boxes: 25th-75th percentile; whiskers: 1.5 IQR (log scale).", file: figureFiles["truth_ratio"])
-        if let fig = edmRatioFigure { page.figure(fig, caption: "Per aggregate, same mask.", file: figureFiles["edm_ratio"]) }
-        page.heading("Power law dp = dp,100 (da/100 nm)^D_TEM (Table 5, Figure 8)")
-        page.table(powerLawTable, headers: ["Mask", "Method", "Aggregates", "dp,100 (nm)", "95 % low", "95 % high", "D_TEM",
-                                            "95 % low", "95 % high", "R²"], csvName: "powerlaw.csv")
-        for (m, chart) in powerLawFigures {
-            page.figure(chart, caption: "Data ellipses: Mahalanobis radius √2 (63 % of a bivariate normal).",
-                        file: figureFiles["powerlaw_" + m.rawValue])
-        }
-        page.heading("Timing")
-        page.table(Table(columns: ["what", "seconds"], rows: seconds.keys.sorted().map { [$0, fixed(seconds[$0], 1)] }))
-        return page.html
-    }
-}
-
 /// What the `analyze` report shows: per-image pictures, the aggregate table, the da
 /// distribution, dp against da with power-law fits, and summary statistics.
 public struct AnalysisReport: Sendable {
@@ -135,6 +93,8 @@ public struct AnalysisReport: Sendable {
     public var daNm: [Double] = []
     /// Per sizing method: the (da, dp) pairs of the aggregates it sized.
     public var sizes: [(method: SizingMethod, daNm: [Double], dpNm: [Double])] = []
+    /// How the results were made (version, command, configuration, model, date).
+    public var provenance: Table?
 
     public init(title: String, aggregates: Table, summary: Table) {
         self.title = title
@@ -162,6 +122,10 @@ public struct AnalysisReport: Sendable {
         }
         page.heading("Aggregates")
         page.table(aggregates, csvName: "aggregates.csv")
+        if let provenance {
+            page.heading("How this was made")
+            page.table(provenance, csvName: "run.json")
+        }
         return page.html
     }
 }

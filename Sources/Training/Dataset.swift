@@ -23,12 +23,17 @@ public struct SegmentationDataset: Sendable {
 
     /// Loads and checks the folder, resampling images to the configuration's scale.
     /// - Throws: `TrainingError.invalidData` naming the files at fault.
-    public static func load(_ root: String, configuration: TrainingConfiguration) throws -> SegmentationDataset {
+    /// - Parameter pixelSizes: a table (`--pixel-sizes`, by stem) whose entries win over the
+    ///   folder's `pixel_sizes.csv`; both win over the files' metadata (the precedence of every
+    ///   sootctl command: command line, table, file).
+    public static func load(_ root: String, configuration: TrainingConfiguration,
+                            pixelSizes extra: [String: Double] = [:]) throws -> SegmentationDataset {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw TrainingError.invalidData("\(root): no such folder")
         }
         let pixelSizes = try readPixelSizes((root as NSString).appendingPathComponent("pixel_sizes.csv"))
+            .merging(extra) { $1 }
         let train = try split(root, "train", pixelSizes: pixelSizes, configuration: configuration)
         let validation = try split(root, "val", pixelSizes: pixelSizes, configuration: configuration)
         guard !train.isEmpty else { throw TrainingError.invalidData("\(root)/train/input holds no images") }

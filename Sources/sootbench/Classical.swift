@@ -2,6 +2,7 @@ import Classifiers
 import Foundation
 import ImageCore
 import PrimarySizing
+import Aggregates
 import Statistics
 
 /// Times the classical pipeline on one image: each classifier, the mask-to-aggregates step,

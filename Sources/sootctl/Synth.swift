@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Pipeline
 import ImageCore
 import Randomness
 import Synthesis
@@ -120,7 +121,7 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         let p = try parameters()
-        let output = try OutputFolder(out, inputs: [])
+        let output = OutputFolder(out, inputs: [])
         let progress = Progress(total: count)
         let lock = NSLock()
         var failures: [String] = []

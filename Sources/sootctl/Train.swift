@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageCore
 import NeuralNet
 import Training
 
@@ -36,6 +37,11 @@ struct Train: ParsableCommand {
     @Option(help: "Synthetic images generated per epoch and mixed into training.")
     var synthetic: Int?
 
+    @Option(name: .customLong("pixel-sizes"),
+            help: "CSV of per-image pixel sizes (stem,pixel_size_nm); wins over the data folder's pixel_sizes.csv and the files' metadata.",
+            completion: .file())
+    var pixelSizesFile: String?
+
     @Option(help: "Override the number of iterations (with --resume: train the run on to this many).")
     var iterations: Int?
 
@@ -57,7 +63,8 @@ struct Train: ParsableCommand {
                 throw TrainingError.checkpoint("\(out) already holds a training run; pass --resume \(out) to continue it, "
                     + "or choose another --out (nothing was overwritten)")
             }
-            let dataset = try SegmentationDataset.load(data, configuration: configuration)
+            let table = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:]
+            let dataset = try SegmentationDataset.load(data, configuration: configuration, pixelSizes: table)
             let trainer = try Trainer(configuration: configuration, dataset: dataset, outputFolder: out, resume: resume,
                                       extendTo: resume == nil ? nil : iterations)
             let effective = trainer.configuration

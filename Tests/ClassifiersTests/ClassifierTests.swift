@@ -2,6 +2,7 @@ import Classifiers
 import Foundation
 import ImageCore
 import NeuralNet
+import Aggregates
 import Statistics
 import Synthesis
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import ImageCore
 import PrimarySizing
+import Aggregates
 import Statistics
 import Synthesis
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import Aggregates
 import Statistics
 import Testing
 

@@ -10,6 +10,8 @@ public struct RGB: Sendable, Equatable {
     public static let particle = RGB(255, 0, 255)
     public static let circle = RGB(60, 230, 60)
     public static let label = RGB(255, 255, 255)
+    /// Aggregates left out of the results (touching the border, or too small).
+    public static let excluded = RGB(150, 150, 150)
 }
 
 /// An 8-bit RGB picture for overlays: a grey image with masks tinted and outlined, circles
@@ -48,11 +50,13 @@ public struct RGBCanvas: Sendable {
         let factor = Int((Double(width) / Double(maximumWidth)).rounded(.up))
         let w = width / factor, h = max(height / factor, 1)
         var out = RGBCanvas(width: w, height: h)
-        let n = factor * factor
         for r in 0..<h {
+            // A strip lower than `factor` rows averages the rows it has.
+            let rows = min(factor, height - r * factor)
+            let n = factor * rows
             for c in 0..<w {
                 var sum = (0, 0, 0)
-                for dr in 0..<factor {
+                for dr in 0..<rows {
                     let base = 3 * ((r * factor + dr) * width + c * factor)
                     for dc in 0..<factor {
                         sum.0 += Int(bytes[base + 3 * dc]); sum.1 += Int(bytes[base + 3 * dc + 1]); sum.2 += Int(bytes[base + 3 * dc + 2])
@@ -103,7 +107,9 @@ public struct RGBCanvas: Sendable {
 
     /// Draws a circle outline (centre and radius in pixels).
     public mutating func circle(centerX: Double, centerY: Double, radius: Double, color: RGB, thickness: Int = 1) {
-        guard radius > 0, radius.isFinite else { return }
+        // A circle far larger than the canvas shows nothing of itself; drawing it would take
+        // time proportional to its radius.
+        guard radius > 0, radius.isFinite, radius <= 2 * Double(width + height) else { return }
         let steps = max(Int(2 * Double.pi * radius * 1.5), 16)
         for t in 0..<max(thickness, 1) {
             let rr = radius + Double(t)
@@ -111,6 +117,15 @@ public struct RGBCanvas: Sendable {
                 let angle = 2 * Double.pi * Double(k) / Double(steps)
                 set(Int((centerY + rr * sin(angle)).rounded()), Int((centerX + rr * cos(angle)).rounded()), color)
             }
+        }
+    }
+
+    /// Fills a rectangle (clipped to the canvas).
+    public mutating func fill(row: Int, column: Int, width w: Int, height h: Int, color: RGB) {
+        let r0 = max(row, 0), r1 = min(row + h, height), c0 = max(column, 0), c1 = min(column + w, width)
+        guard r0 < r1, c0 < c1 else { return }
+        for r in r0..<r1 {
+            for c in c0..<c1 { set(r, c, color) }
         }
     }
 

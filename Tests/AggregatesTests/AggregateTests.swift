@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import Aggregates
 import Statistics
 import Testing
 import TestSupport

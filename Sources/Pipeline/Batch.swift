@@ -1,0 +1,253 @@
+import Aggregates
+import Foundation
+import ImageCore
+import PrimarySizing
+import Report
+
+/// What a batch reports while it runs.
+public enum BatchEvent: Sendable {
+    /// Image `index` of `total` starts.
+    case started(index: Int, total: Int, stem: String)
+    /// A remark about one input (the analysis went on).
+    case warning(path: String, message: String)
+    /// One input could not be processed; the batch goes on.
+    case failed(path: String, error: any Error)
+}
+
+/// The message of an error, for tables and the terminal.
+public func describe(_ error: any Error) -> String {
+    (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+}
+
+/// The inputs of a batch and how their pixel sizes and masks are found.
+public struct BatchInputs: Sendable {
+    public var inputs: InputList
+    public var pixelSizes: PixelSizeRule
+    /// Masks to analyse instead of segmenting (`analyze --mask`).
+    public var masks: MaskSource?
+
+    public init(inputs: InputList, pixelSizes: PixelSizeRule = PixelSizeRule(), masks: MaskSource? = nil) throws {
+        self.inputs = inputs
+        self.pixelSizes = pixelSizes
+        self.masks = masks
+        guard !inputs.files.isEmpty else { throw PipelineError.noInputs }
+        if case let .file(path)? = masks, inputs.files.count > 1 { throw PipelineError.singleMaskForManyImages(path) }
+    }
+
+    /// The output folder for these inputs: none of the images or masks is ever written.
+    public func outputFolder(_ root: String, extraInputs: [String] = []) -> OutputFolder {
+        var files = inputs.files + extraInputs
+        var folders: [String] = []
+        switch masks {
+        case let .file(p)?: files.append(p)
+        case let .folder(p)?: folders.append(p)
+        case nil: break
+        }
+        return OutputFolder(root, inputs: files, inputFolders: folders)
+    }
+
+    /// Loads input `k`, checking its stem against the earlier ones and its pixel size.
+    func load(_ k: Int) throws -> LoadedImage {
+        let path = inputs.files[k]
+        if let duplicate = inputs.duplicateStems.first(where: { $0.file == path }) {
+            throw PipelineError.duplicateStem(path, first: duplicate.first)
+        }
+        return try LoadedImage(path: path, pixelSizes: pixelSizes)
+    }
+}
+
+/// What `analyze` produced over a batch.
+public struct AnalysisOutcome: Sendable {
+    public var records: [AggregateRecord]
+    public var images: [ImageRecord]
+    public var summary: RunSummary
+    /// Inputs that failed (missing files included).
+    public var failures: Int
+    public var analysed: Int { images.filter { $0.status != .error }.count }
+}
+
+/// `sootctl analyze` as a library call: every image through the per-image pipeline, its mask
+/// and overlay written as it finishes (memory does not grow with the batch but for the
+/// records and up to `reportPictures` thumbnails), then the tables, `run.json` and the report.
+public struct AnalysisRun: Sendable {
+    public var configuration: AnalysisConfiguration
+    public var provenance: RunProvenance
+    /// Overlays shown in `report.html`.
+    public var reportPictures = 24
+
+    public init(configuration: AnalysisConfiguration, provenance: RunProvenance) {
+        self.configuration = configuration
+        self.provenance = provenance
+    }
+
+    /// Runs the batch into `output`.
+    /// - Throws: `PipelineError.nothingAnalysed` (after reporting each failure) when no input
+    ///   could be analysed; nothing is written then. Errors writing the result tables.
+    public func run(_ batch: BatchInputs, analyzer: Analyzer, output: OutputFolder,
+                    events: (BatchEvent) -> Void = { _ in }) throws -> AnalysisOutcome {
+        let methods = configuration.sizing
+        var records: [AggregateRecord] = []
+        var images: [ImageRecord] = []
+        var curves: [[Double]] = []
+        var pictures: [(caption: String, png: [UInt8])] = []
+        var failures = batch.inputs.missing.count
+        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
+        let files = batch.inputs.files
+        for (k, path) in files.enumerated() {
+            events(.started(index: k, total: files.count, stem: stem(of: path)))
+            let started = Date()
+            do {
+                let loaded = try batch.load(k)
+                let given = try batch.masks.map { try loaded.readMask(try $0.mask(for: path)) }
+                let result = try analyzer.analyze(loaded, mask: given)
+                try ImageWriter.writeMask(loaded.fullSize(result.analysis.mask), to: try output.path("masks", loaded.stem + ".png"))
+                let overlay = Overlay.analysis(result)
+                try ImageWriter.writeRGB(width: overlay.width, height: overlay.height, rgb: overlay.bytes,
+                                         pixelSize: loaded.pixelSize, to: try output.path("overlays", loaded.stem + ".png"))
+                if pictures.count < reportPictures {
+                    let small = overlay.thumbnail(maximumWidth: 560)
+                    pictures.append(("\(loaded.stem): \(result.records.count) aggregate(s)",
+                                     try ImageWriter.encodeRGB(width: small.width, height: small.height, rgb: small.bytes)))
+                }
+                for w in result.warnings { events(.warning(path: path, message: w)) }
+                records += result.records
+                curves += result.sizing.edmCurves
+                images.append(result.summary)
+            } catch {
+                failures += 1
+                events(.failed(path: path, error: error))
+                images.append(.error(file: path, message: describe(error), seconds: Date().timeIntervalSince(started)))
+            }
+        }
+        let analysed = images.filter { $0.status != .error }.count
+        guard analysed > 0 else { throw PipelineError.nothingAnalysed(failed: failures) }
+        let summary = RunSummary(
+            classifier: analyzer.segmenter?.name ?? "mask",
+            postProcessing: analyzer.segmenter.map {
+                configuration.postProcessing(forClassifierNamed: $0.name).summary
+            },
+            border: configuration.border.rawValue, sizing: methods.map(\.rawValue), images: images,
+            overall: OverallSummary(
+                images: files.count + batch.inputs.missing.count, analysed: analysed,
+                failedSegmentations: images.filter { $0.status == .failed }.count, errors: failures,
+                statistics: SizeStatistics(records, methods: methods), edmSbsEnsemble: EnsembleFit(curves: curves)))
+        let outcome = AnalysisOutcome(records: records, images: images, summary: summary, failures: failures)
+        try Self.writeTables(outcome, provenance: provenance, methods: methods, pictures: pictures, to: output)
+        return outcome
+    }
+
+    /// Writes `aggregates.csv`, `aggregates.json`, `images.csv`, `summary.json`, `run.json` and
+    /// `report.html`.
+    public static func writeTables(_ outcome: AnalysisOutcome, provenance: RunProvenance, methods: [SizingMethod],
+                                   pictures: [(caption: String, png: [UInt8])], to output: OutputFolder) throws {
+        try output.write(AggregateRecord.table(outcome.records).csv, to: "aggregates.csv")
+        try output.write(encodeJSON(outcome.records), to: "aggregates.json")
+        try output.write(ImageRecord.table(outcome.images, methods: methods).csv, to: "images.csv")
+        try output.write(encodeJSON(outcome.summary), to: "summary.json")
+        try output.write(encodeJSON(provenance), to: "run.json")
+        var report = analysisReport(records: outcome.records, images: outcome.images, methods: methods)
+        report.pictures = pictures
+        report.provenance = Table(columns: ["what", "value"], rows: provenance.reportRows)
+        try output.write(report.html, to: "report.html")
+    }
+
+    /// The `report.html` of a run: the per-image and overall statistics, the aggregate table
+    /// and the distributions.
+    static func analysisReport(records: [AggregateRecord], images: [ImageRecord], methods: [SizingMethod]) -> AnalysisReport {
+        func number(_ v: Double?, _ decimals: Int = 1) -> String { fixed(v, decimals) }
+        var aggregateTable = Table(columns: ["image", "id", "area_px", "da_nm", "rg_nm", "perimeter_nm", "aspect_ratio"]
+            + methods.map(\.columnName))
+        for r in records {
+            aggregateTable.rows.append([r.image, String(r.id), String(r.areaPx), number(r.daNm), number(r.rgNm),
+                                        number(r.perimeterNm), number(r.aspectRatio, 2)] + methods.map { number(r.dp($0)) })
+        }
+        var summaryTable = Table(columns: ["image", "status", "aggregates", "da_g_nm", "da_sigma_g", "da_median_nm"]
+            + methods.flatMap { [$0.rawValue + " dp_g_nm", $0.rawValue + " sigma_g"] })
+        func statisticsRow(_ name: String, _ status: String, _ rs: [AggregateRecord]) -> [String] {
+            let da = QuantitySummary(rs.map(\.daNm))
+            var row = [name, status, String(rs.count), number(da.geometricMean), number(da.geometricStd, 2), number(da.median)]
+            for m in methods {
+                let s = QuantitySummary(rs.compactMap { $0.dp(m) })
+                row += [number(s.geometricMean), number(s.geometricStd, 2)]
+            }
+            return row
+        }
+        for image in images {
+            summaryTable.rows.append(statisticsRow(image.image, image.status.rawValue, records.filter { $0.image == image.image }))
+        }
+        summaryTable.rows.append(statisticsRow("all images", "", records))
+        var report = AnalysisReport(title: "sootctl analyze: \(records.count) aggregate(s) in \(images.count) image(s)",
+                                    aggregates: aggregateTable, summary: summaryTable)
+        report.daNm = records.map(\.daNm)
+        report.sizes = methods.map { m in
+            let pairs = records.compactMap { r in r.dp(m).map { (r.daNm, $0) } }
+            return (m, pairs.map(\.0), pairs.map(\.1))
+        }
+        return report
+    }
+}
+
+/// What `segment` produced over a batch.
+public struct SegmentationOutcome: Sendable {
+    public var segmented: [String]
+    public var failures: Int
+}
+
+/// `sootctl segment` as a library call: masks, overlays and (cnn) probability maps, written
+/// as each image finishes, then `run.json`.
+public struct SegmentationRun: Sendable {
+    public var configuration: AnalysisConfiguration
+    public var provenance: RunProvenance
+    /// The classifier's own mask, without post-processing or border removal.
+    public var raw = false
+    /// Also write `probability/STEM.png` (16-bit) for classifiers that have one.
+    public var probability = false
+
+    public init(configuration: AnalysisConfiguration, provenance: RunProvenance) {
+        self.configuration = configuration
+        self.provenance = provenance
+    }
+
+    public func run(_ batch: BatchInputs, analyzer: Analyzer, output: OutputFolder,
+                    events: (BatchEvent) -> Void = { _ in }) throws -> SegmentationOutcome {
+        var failures = batch.inputs.missing.count
+        var done: [String] = []
+        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
+        let files = batch.inputs.files
+        for (k, path) in files.enumerated() {
+            events(.started(index: k, total: files.count, stem: stem(of: path)))
+            do {
+                let loaded = try batch.load(k)
+                let segmented = try analyzer.segment(loaded, raw: raw)
+                var mask = segmented.mask
+                var excluded: BinaryMask?
+                if !raw && configuration.border == .remove {
+                    let kept = clearBorder(mask)
+                    excluded = subtracting(mask, kept)
+                    mask = kept
+                }
+                let full = loaded.fullSize(mask)
+                try ImageWriter.writeMask(full, to: try output.path("masks", loaded.stem + ".png"))
+                let canvas = Overlay.mask(loaded, mask: full, excluded: excluded.map(loaded.fullSize))
+                try ImageWriter.writeRGB(width: canvas.width, height: canvas.height, rgb: canvas.bytes,
+                                         pixelSize: loaded.pixelSize, to: try output.path("overlays", loaded.stem + ".png"))
+                if probability, let p = segmented.segmentation.probability {
+                    var plane = GrayImage(width: loaded.original.width, height: loaded.original.height, pixelSize: loaded.pixelSize)
+                    for i in 0..<p.count { plane.pixels[i] = p.pixels[i] }
+                    try ImageWriter.writePNG16(plane, to: try output.path("probability", loaded.stem + ".png"))
+                }
+                for w in segmented.segmentation.warnings { events(.warning(path: path, message: w)) }
+                if !raw, let reason = detectSegmentationFailure(segmented.mask, options: configuration.aggregateOptions) {
+                    events(.warning(path: path, message: "segmentation looks failed (\(reason.rawValue))"))
+                }
+                done.append(loaded.stem)
+            } catch {
+                failures += 1
+                events(.failed(path: path, error: error))
+            }
+        }
+        guard !done.isEmpty else { throw PipelineError.nothingAnalysed(failed: failures) }
+        try output.write(encodeJSON(provenance), to: "run.json")
+        return SegmentationOutcome(segmented: done, failures: failures)
+    }
+}

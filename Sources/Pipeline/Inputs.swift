@@ -1,0 +1,209 @@
+import Foundation
+import ImageCore
+
+/// Image file extensions sootctl reads.
+public let imageExtensions: Set<String> = ["png", "tif", "tiff"]
+
+/// The file name without folder and extension (the key that matches images, masks and table rows).
+public func stem(of path: String) -> String {
+    ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+}
+
+/// The image files named by command-line style arguments.
+public struct InputList: Sendable, Equatable {
+    /// Image files, in argument order; each folder's files sorted by name.
+    public var files: [String]
+    /// Arguments that named no file or folder.
+    public var missing: [String]
+
+    /// Expands files and folders into image files.
+    /// - Parameters:
+    ///   - arguments: files (taken as they are) and folders (their PNG and TIFF files, hidden
+    ///     files skipped).
+    ///   - recursive: also take the image files of sub-folders, depth first, sorted.
+    public init(_ arguments: [String], recursive: Bool = false) {
+        files = []
+        missing = []
+        let fm = FileManager.default
+        func expand(_ folder: String) {
+            let entries = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+            for entry in entries {
+                let path = (folder as NSString).appendingPathComponent(entry)
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    if recursive { expand(path) }
+                } else if imageExtensions.contains((entry as NSString).pathExtension.lowercased()) {
+                    files.append(path)
+                }
+            }
+        }
+        for argument in arguments {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else { missing.append(argument); continue }
+            if isDirectory.boolValue { expand(argument) } else { files.append(argument) }
+        }
+    }
+
+    /// Files whose stem an earlier file already has (their outputs would collide), with that earlier file.
+    public var duplicateStems: [(file: String, first: String)] {
+        var seen: [String: String] = [:]
+        var out: [(String, String)] = []
+        for f in files {
+            let s = stem(of: f)
+            if let first = seen[s] { out.append((f, first)) } else { seen[s] = f }
+        }
+        return out
+    }
+}
+
+/// Where an image's pixel size comes from, in one documented precedence:
+/// the command line (`commandLineNm`), then the per-image table (`table`, by stem), then the
+/// file's own metadata. Nothing else: sootctl never assumes 1 nm/px.
+public struct PixelSizeRule: Sendable, Equatable {
+    /// `--pixel-size`: wins for every image.
+    public var commandLineNm: Double?
+    /// `--pixel-sizes CSV`: nm/px by file stem.
+    public var table: [String: Double]
+
+    public init(commandLineNm: Double? = nil, table: [String: Double] = [:]) {
+        self.commandLineNm = commandLineNm
+        self.table = table
+    }
+
+    /// Reads the table from `tablePath` when one is given.
+    public init(commandLineNm: Double?, tablePath: String?) throws {
+        self.init(commandLineNm: commandLineNm, table: try tablePath.map { try PixelSize.readTable($0) } ?? [:])
+    }
+
+    /// The pixel size of the image with this stem whose file metadata says `metadata`.
+    public func resolve(stem: String, metadata: PixelSize?) -> PixelSize? {
+        if let v = commandLineNm { return PixelSize(nanometersPerPixel: v, source: .user) }
+        if let v = table[stem] { return PixelSize(nanometersPerPixel: v, source: .table) }
+        return metadata
+    }
+
+    /// Pixel sizes sootctl accepts without a warning, nm/px. Values outside are still used
+    /// (within `PixelSize.plausibleRangeNm`) but are most often a unit slip.
+    public static let typicalRangeNm: ClosedRange<Double> = 0.01...20
+
+    /// A warning for a pixel size outside `typicalRangeNm`, naming the likely unit slip; nil inside.
+    public static func unitWarning(_ nm: Double) -> String? {
+        if typicalRangeNm.contains(nm) { return nil }
+        if nm < typicalRangeNm.lowerBound {
+            return String(format: "pixel size %g nm/px is below %g nm/px: was it given in µm per pixel? "
+                + "(%g µm/px = %g nm/px)", nm, typicalRangeNm.lowerBound, nm, nm * 1000)
+        }
+        return String(format: "pixel size %g nm/px is above %g nm/px: was it given in ångström (%g nm/px) "
+            + "or picometres (%g nm/px) per pixel, or as pixels per µm?", nm, typicalRangeNm.upperBound, nm / 10, nm / 1000)
+    }
+}
+
+/// An input image ready for the methods: footer cropped, pixel size resolved. The pixel
+/// size travels with `original`, `image` and every mask made from them.
+public struct LoadedImage: Sendable {
+    public var path: String
+    public var stem: String
+    /// The full image as read.
+    public var original: GrayImage
+    /// The part above the footer (the whole image when there is none).
+    public var image: GrayImage
+    public var footer: Footer?
+    public var pixelSize: PixelSize? { original.pixelSize }
+
+    /// Reads an image and resolves its pixel size with `rule`.
+    public init(path: String, pixelSizes rule: PixelSizeRule = PixelSizeRule()) throws {
+        let decoded = try ImageReader.read(path)
+        self.path = path
+        stem = Pipeline.stem(of: path)
+        original = decoded.image
+        original.pixelSize = rule.resolve(stem: stem, metadata: decoded.info.pixelSize)
+        footer = detectFooter(original)
+        if let footer, footer.startRow > 0 {
+            image = original.cropped(rows: 0..<footer.startRow)
+        } else {
+            footer = nil
+            image = original
+        }
+        image.pixelSize = original.pixelSize
+    }
+
+    /// Rows of the footer (0 without one).
+    public var footerRows: Int { footer.map { original.height - $0.startRow } ?? 0 }
+
+    /// The pixel size, or `PipelineError.missingPixelSize` naming what needs it.
+    public func requirePixelSize(for user: String) throws -> PixelSize {
+        guard let pixelSize else { throw PipelineError.missingPixelSize(image: path, neededBy: user) }
+        return pixelSize
+    }
+
+    /// A mask of the cropped image grown back to the full image (footer rows false).
+    public func fullSize(_ mask: BinaryMask) -> BinaryMask {
+        guard mask.height != original.height else { return mask }
+        var out = BinaryMask(width: original.width, height: original.height, pixelSize: pixelSize)
+        for i in 0..<mask.count { out.bits[i] = mask.bits[i] }
+        return out
+    }
+
+    /// Fits a user-given mask to the analysed region: same size as the file or as the
+    /// footer-cropped image. The mask takes the image's pixel size.
+    public func fitted(_ mask: BinaryMask, maskPath: String) throws -> BinaryMask {
+        var out: BinaryMask
+        if mask.width == image.width && mask.height == image.height {
+            out = mask
+        } else if mask.width == original.width && mask.height == original.height {
+            out = BinaryMask(width: image.width, height: image.height)
+            for i in 0..<out.count { out.bits[i] = mask.bits[i] }
+        } else {
+            throw PipelineError.maskSizeMismatch(mask: maskPath, maskSize: (mask.width, mask.height),
+                                                 image: path, imageSize: (original.width, original.height))
+        }
+        out.pixelSize = pixelSize
+        return out
+    }
+
+    /// Reads the mask at `path` fitted to this image.
+    public func readMask(_ path: String) throws -> BinaryMask {
+        try fitted(ImageReader.readMask(path), maskPath: path)
+    }
+}
+
+/// Where the masks of `--mask` / `--truth` come from.
+public enum MaskSource: Sendable, Equatable {
+    /// One mask file (for a single image).
+    case file(String)
+    /// A folder of masks named like the images (PNG or TIFF).
+    case folder(String)
+
+    /// Checks the path: a folder, or a file when `allowFile`.
+    public init(_ path: String, option: String, allowFile: Bool) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw PipelineError.notFound(path)
+        }
+        if isDirectory.boolValue { self = .folder(path); return }
+        guard allowFile else { throw PipelineError.notAFolder(path, option: option) }
+        self = .file(path)
+    }
+
+    public var path: String {
+        switch self {
+        case let .file(p), let .folder(p): return p
+        }
+    }
+
+    /// The mask of the image at `imagePath`.
+    public func mask(for imagePath: String) throws -> String {
+        switch self {
+        case let .file(p): return p
+        case let .folder(folder):
+            let name = stem(of: imagePath)
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            let match = entries.sorted().first {
+                Pipeline.stem(of: $0) == name && imageExtensions.contains(($0 as NSString).pathExtension.lowercased())
+            }
+            guard let match else { throw PipelineError.maskNotFound(image: imagePath, folder: folder) }
+            return (folder as NSString).appendingPathComponent(match)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+
+/// sootctl's version.
+public let sootctlVersion = "0.2.0"
+
+/// How a result was made: `run.json`, and the same block in each report.
+public struct RunProvenance: Encodable, Sendable {
+    public var tool = "sootctl"
+    public var version = sootctlVersion
+    /// The git commit the binary was built from (nil outside a git checkout).
+    public var gitCommit: String? = buildGitCommit
+    /// The command: `sootctl analyze ...` as typed (arguments as given).
+    public var commandLine: [String]
+    /// The configuration the command ran with, defaults filled in.
+    public var configuration: AnalysisConfiguration
+    /// compare: every classifier it ran (the configuration's `classifier` is then the first).
+    public var classifiers: [String]?
+    /// The CNN model file and its SHA-256, when a CNN ran.
+    public var model: ModelFile?
+    /// `--pixel-size` and `--pixel-sizes` as given.
+    public var pixelSizeNm: Double?
+    public var pixelSizeTable: String?
+    /// ISO 8601, UTC.
+    public var date: String
+
+    public struct ModelFile: Encodable, Sendable, Equatable {
+        public var path: String
+        public var sha256: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model
+        case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date
+    }
+
+    public init(commandLine: [String], configuration: AnalysisConfiguration, classifiers: [String]? = nil,
+                modelPath: String?, pixelSizeNm: Double? = nil, pixelSizeTable: String? = nil, date: Date = Date()) throws {
+        self.commandLine = commandLine
+        self.configuration = configuration
+        self.classifiers = classifiers
+        self.pixelSizeNm = pixelSizeNm
+        self.pixelSizeTable = pixelSizeTable
+        if let modelPath { model = ModelFile(path: modelPath, sha256: try sha256Hex(ofFile: modelPath)) }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        self.date = formatter.string(from: date)
+    }
+
+    /// Records the model file and its SHA-256.
+    public mutating func recordModel(_ path: String) throws {
+        model = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
+    }
+
+    /// Rows for a report's "How this was made" table.
+    public var reportRows: [[String]] {
+        var rows: [[String]] = [
+            ["sootctl", version + (gitCommit.map { " (git \($0))" } ?? "")],
+            ["command", commandLine.map(shellQuoted).joined(separator: " ")],
+        ]
+        if let classifiers { rows.append(["classifiers", classifiers.joined(separator: ", ")]) }
+        else { rows.append(["classifier", configuration.classifier.rawValue]) }
+        if let model { rows.append(["model", "\(model.path) (sha256 \(model.sha256))"]) }
+        let rb = configuration.rollingBall.map { $0 ? "on" : "off" } ?? "classifier default (on for cnn)"
+        rows += [
+            ["post-processing", "rolling ball \(rb), minimum \(configuration.minimumPixels) px, border \(configuration.border.rawValue)"],
+            ["sizing", configuration.sizing.isEmpty ? "none" : configuration.sizing.map(\.rawValue).joined(separator: ", ")],
+            ["pixel size", pixelSizeNm.map { "\(formatNumberPlain($0)) nm/px (command line)" }
+                ?? pixelSizeTable.map { "table \($0), else file metadata" } ?? "file metadata"],
+            ["date", date],
+        ]
+        return rows
+    }
+}
+
+func formatNumberPlain(_ v: Double) -> String { String(format: "%g", v) }
+
+/// A command-line argument quoted for a POSIX shell when it needs it.
+func shellQuoted(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
+/// The SHA-256 of a file, lower-case hex, read in 1 MiB blocks.
+public func sha256Hex(ofFile path: String) throws -> String {
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw PipelineError.notFound(path) }
+    defer { try? handle.close() }
+    var hasher = SHA256()
+    while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty { hasher.update(data: block) }
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+}

@@ -1,0 +1,268 @@
+import Aggregates
+import Foundation
+import PrimarySizing
+import Report
+import Statistics
+
+/// One row of `aggregates.csv` / one object of `aggregates.json`.
+public struct AggregateRecord: Codable, Sendable, Equatable {
+    public var image: String
+    public var id: Int
+    public var areaPx: Int
+    public var areaNm2: Double
+    public var daNm: Double
+    public var rgNm: Double
+    public var perimeterNm: Double
+    public var lengthNm: Double
+    public var widthNm: Double
+    /// nil when the width is 0 (infinite aspect ratio).
+    public var aspectRatio: Double?
+    public var centroidXPx: Double
+    public var centroidYPx: Double
+    public var touchesBorder: Bool
+    public var dpPcmNm: Double?
+    public var dpEdmSbsNm: Double?
+    public var dpHoughNm: Double?
+    public var dpEdmWsNm: Double?
+    public var houghParticles: Int?
+    public var edmWsParticles: Int?
+    public var circularity: Double
+    /// Why a requested size is missing, by sizing method.
+    public var sizingNotes: [String: String]
+
+    /// The columns of `aggregates.csv`.
+    public static let columns = ["image", "id", "area_px", "area_nm2", "da_nm", "rg_nm", "perimeter_nm", "length_nm",
+                                 "width_nm", "aspect_ratio", "centroid_x_px", "centroid_y_px", "touches_border",
+                                 "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm"]
+
+    enum CodingKeys: String, CodingKey {
+        case image, id, areaPx = "area_px", areaNm2 = "area_nm2", daNm = "da_nm", rgNm = "rg_nm"
+        case perimeterNm = "perimeter_nm", lengthNm = "length_nm", widthNm = "width_nm"
+        case aspectRatio = "aspect_ratio", centroidXPx = "centroid_x_px", centroidYPx = "centroid_y_px"
+        case touchesBorder = "touches_border", dpPcmNm = "dp_pcm_nm", dpEdmSbsNm = "dp_edm_sbs_nm"
+        case dpHoughNm = "dp_hough_nm", dpEdmWsNm = "dp_edm_ws_nm", houghParticles = "hough_particles"
+        case edmWsParticles = "edm_ws_particles", circularity, sizingNotes = "sizing_notes"
+    }
+
+    public init(image: String, aggregate a: Aggregate, sizes: [SizingMethod: PrimaryParticleSize]) {
+        self.image = image
+        id = a.id
+        areaPx = a.areaPx
+        areaNm2 = a.areaNm2
+        daNm = a.daNm
+        rgNm = a.rgNm
+        perimeterNm = a.perimeterNm
+        lengthNm = a.lengthNm
+        widthNm = a.widthNm
+        aspectRatio = a.aspectRatio.isFinite ? a.aspectRatio : nil
+        centroidXPx = a.centroidXPx
+        centroidYPx = a.centroidYPx
+        touchesBorder = a.touchesBorder
+        circularity = a.circularity
+        dpPcmNm = sizes[.pcm]?.diameterNm
+        dpEdmSbsNm = sizes[.edmSBS]?.diameterNm
+        dpHoughNm = sizes[.hough]?.diameterNm
+        dpEdmWsNm = sizes[.edmWS]?.diameterNm
+        if case let .diameter(_, count)? = sizes[.hough] { houghParticles = count }
+        if case let .diameter(_, count)? = sizes[.edmWS] { edmWsParticles = count }
+        var notes: [String: String] = [:]
+        for (method, size) in sizes {
+            if case let .notDetermined(reason) = size { notes[method.rawValue] = reason.rawValue }
+        }
+        sizingNotes = notes
+    }
+
+    /// The primary-particle diameter by one sizing method.
+    public func dp(_ method: SizingMethod) -> Double? {
+        switch method {
+        case .pcm: return dpPcmNm
+        case .edmSBS: return dpEdmSbsNm
+        case .hough: return dpHoughNm
+        case .edmWS: return dpEdmWsNm
+        }
+    }
+
+    var csvFields: [String] {
+        func number(_ v: Double?) -> String { v.map { formatNumber($0) } ?? "" }
+        return [image, String(id), String(areaPx), number(areaNm2), number(daNm), number(rgNm),
+                number(perimeterNm), number(lengthNm), number(widthNm), aspectRatio.map { formatNumber($0) } ?? "inf",
+                number(centroidXPx), number(centroidYPx), touchesBorder ? "true" : "false",
+                number(dpPcmNm), number(dpEdmSbsNm), number(dpHoughNm), number(dpEdmWsNm)]
+    }
+
+    /// `aggregates.csv`.
+    public static func table(_ records: [AggregateRecord]) -> Table {
+        Table(columns: columns, rows: records.map(\.csvFields))
+    }
+}
+
+/// Count, geometric mean, geometric standard deviation and median of one quantity.
+public struct QuantitySummary: Codable, Sendable, Equatable {
+    public var count: Int
+    public var geometricMean: Double?
+    public var geometricStd: Double?
+    public var median: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case count, geometricMean = "geometric_mean", geometricStd = "geometric_std", median
+    }
+
+    public init(_ values: [Double]) {
+        let s = GeometricSummary(values)
+        count = s.count
+        geometricMean = s.geometricMean
+        geometricStd = s.geometricStandardDeviation
+        median = s.median
+    }
+}
+
+/// Statistics of da and of each dp over a set of aggregates.
+public struct SizeStatistics: Encodable, Sendable {
+    public var aggregates: Int
+    /// `da_nm` and each sizing method's column name (`dp_pcm_nm`, ...).
+    public var quantities: [String: QuantitySummary]
+
+    public init(_ records: [AggregateRecord], methods: [SizingMethod]) {
+        aggregates = records.count
+        var q: [String: QuantitySummary] = ["da_nm": QuantitySummary(records.map(\.daNm))]
+        for m in methods { q[m.columnName] = QuantitySummary(records.compactMap { $0.dp(m) }) }
+        quantities = q
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: DynamicKey.self)
+        try container.encode(aggregates, forKey: DynamicKey("aggregates"))
+        for (k, v) in quantities { try container.encode(v, forKey: DynamicKey(k)) }
+    }
+}
+
+struct DynamicKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// The EDM-SBS ensemble fit (one lognormal over the pooled curves).
+public struct EnsembleFit: Codable, Sendable, Equatable {
+    public var dgNm: Double
+    public var sigmaG: Double
+
+    enum CodingKeys: String, CodingKey { case dgNm = "dg_nm", sigmaG = "sigma_g" }
+
+    /// Fits the pooled EDM-SBS curves; nil without curves or when the fit fails.
+    public init?(curves: [[Double]]) {
+        let usable = curves.filter { !$0.isEmpty }
+        guard !usable.isEmpty, let fit = EDMSBS().ensemble(curves: usable) else { return nil }
+        dgNm = fit.dgNm
+        sigmaG = fit.sigmaG
+    }
+}
+
+/// What became of one image: one row of `images.csv`, one entry of `summary.json`.
+public struct ImageRecord: Encodable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// Analysed.
+        case ok
+        /// The segmentation was flagged as failed (no aggregates reported).
+        case failed
+        /// Not analysed (unreadable file, no pixel size, ...).
+        case error
+    }
+
+    public var image: String
+    public var file: String
+    public var status: Status
+    /// Why the image failed or could not be analysed.
+    public var failure: String?
+    public var pixelSizeNm: Double?
+    public var pixelSizeSource: String?
+    public var footerRows: Int?
+    public var statistics: SizeStatistics?
+    public var edmSbsEnsemble: EnsembleFit?
+    public var warnings: [String]
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case image, file, status, failure, pixelSizeNm = "pixel_size_nm", pixelSizeSource = "pixel_size_source"
+        case footerRows = "footer_rows", statistics, edmSbsEnsemble = "edm_sbs_ensemble", warnings, seconds
+    }
+
+    /// The record of an image that could not be analysed.
+    public static func error(file: String, message: String, seconds: Double = 0) -> ImageRecord {
+        ImageRecord(image: stem(of: file), file: file, status: .error, failure: message, pixelSizeNm: nil,
+                    pixelSizeSource: nil, footerRows: nil, statistics: nil, edmSbsEnsemble: nil, warnings: [],
+                    seconds: seconds)
+    }
+
+    /// `images.csv`: per image, its file, pixel size and source, status and reason, counts,
+    /// and the count, geometric mean, geometric standard deviation and median of da and of
+    /// every dp.
+    public static func table(_ images: [ImageRecord], methods: [SizingMethod]) -> Table {
+        let quantities = ["da_nm"] + methods.map(\.columnName)
+        var columns = ["image", "file", "pixel_size_nm", "pixel_size_source", "status", "reason", "footer_rows", "aggregates"]
+        for q in quantities {
+            let base = String(q.dropLast(3))  // "da", "dp_pcm", ...
+            columns += [base + "_count", base + "_g_nm", base + "_sigma_g", base + "_median_nm"]
+        }
+        columns += ["edm_sbs_ensemble_dg_nm", "edm_sbs_ensemble_sigma_g"]
+        var table = Table(columns: columns)
+        func number(_ v: Double?) -> String { v.map { formatNumber($0) } ?? "" }
+        for r in images {
+            var row = [r.image, r.file, number(r.pixelSizeNm), r.pixelSizeSource ?? "", r.status.rawValue, r.failure ?? "",
+                       r.footerRows.map(String.init) ?? "", r.statistics.map { String($0.aggregates) } ?? ""]
+            for q in quantities {
+                if let s = r.statistics?.quantities[q] {
+                    row += [String(s.count), number(s.geometricMean), number(s.geometricStd), number(s.median)]
+                } else {
+                    row += ["", "", "", ""]
+                }
+            }
+            row += [number(r.edmSbsEnsemble?.dgNm), number(r.edmSbsEnsemble?.sigmaG)]
+            table.rows.append(row)
+        }
+        return table
+    }
+}
+
+/// The whole run over all images (the `overall` block of `summary.json`).
+public struct OverallSummary: Encodable, Sendable {
+    public var images: Int
+    public var analysed: Int
+    public var failedSegmentations: Int
+    public var errors: Int
+    public var statistics: SizeStatistics
+    public var edmSbsEnsemble: EnsembleFit?
+
+    enum CodingKeys: String, CodingKey {
+        case images, analysed, failedSegmentations = "failed_segmentations", errors, statistics
+        case edmSbsEnsemble = "edm_sbs_ensemble"
+    }
+}
+
+/// `summary.json`.
+public struct RunSummary: Encodable, Sendable {
+    public var tool = "sootctl"
+    public var version = sootctlVersion
+    /// The classifier, or "mask" when masks were given.
+    public var classifier: String
+    public var postProcessing: String?
+    public var border: String
+    public var sizing: [String]
+    public var images: [ImageRecord]
+    public var overall: OverallSummary
+
+    enum CodingKeys: String, CodingKey {
+        case tool, version, classifier, postProcessing = "post_processing", border, sizing, images, overall
+    }
+}
+
+/// Pretty, key-sorted JSON text with a final newline.
+public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                  nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
