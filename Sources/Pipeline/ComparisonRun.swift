@@ -58,6 +58,7 @@ public struct ComparisonRun: Sendable {
                 events(.failed(path: path, error: error))
             }
         }
+        guard evaluator.imageCount > 0 else { throw PipelineError.nothingAnalysed(failed: failures) }
         let evaluation = try evaluator.finish()
         for e in evaluation.errors {
             events(.failed(path: e.image, error: PipelineError.classifierFailed(classifier: e.classifier, message: e.message)))

@@ -184,6 +184,9 @@ public struct Evaluator {
         }
     }
 
+    /// Images added so far.
+    public var imageCount: Int { images.count }
+
     /// Adds one image: its truth, then every classifier.
     /// - Parameter progress: called with a label before each step.
     public mutating func add(_ item: EvaluationImage, progress: (String) -> Void = { _ in }) throws {

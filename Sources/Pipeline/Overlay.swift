@@ -107,7 +107,7 @@ public enum Overlay {
     }
 
     /// A scale bar of a round length (1, 2 or 5 x 10^k nm) about a fifth of the picture wide.
-    static func scaleBar(widthPx: Int, pixelSizeNm: Double) -> (lengthPx: Int, label: String) {
+    public static func scaleBar(widthPx: Int, pixelSizeNm: Double) -> (lengthPx: Int, label: String) {
         let target = Double(widthPx) / 5 * pixelSizeNm
         let decade = pow(10, floor(log10(target)))
         let nm = [5.0, 2, 1].map { $0 * decade }.first { $0 <= target } ?? decade

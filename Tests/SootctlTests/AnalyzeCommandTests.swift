@@ -109,8 +109,17 @@ struct AnalyzeCommandTests {
         var image = try ImageReader.read(example).image
         image.pixelSize = nil
         try ImageWriter.writePNG8(image, to: plain)
+        // The only image fails: exit 2, nothing written; the message names the classifier and both options.
         let noSize = try runSootctl(["segment", plain, "--method", "kmeans", "--out", folder.path + "/o1"])
-        #expect(noSize.status == 1 && noSize.stderr.contains("--pixel-size"))
+        #expect(noSize.status == 2 && noSize.stderr.contains("the kmeans classifier needs the pixel size"))
+        #expect(noSize.stderr.contains("--pixel-size NM") && noSize.stderr.contains("--pixel-sizes CSV"))
+        #expect(noSize.stderr.contains("no result files were written"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/o1"))
+        let analyzeNoSize = try runSootctl(["analyze", plain, "--classifier", "otsu", "--out", folder.path + "/o1"])
+        #expect(analyzeNoSize.status == 2 && analyzeNoSize.stderr.contains("the otsu classifier needs the pixel size"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/o1"))
+        let maskNoSize = try runSootctl(["analyze", plain, "--mask", exampleMask, "--out", folder.path + "/o1"])
+        #expect(maskNoSize.status == 2 && maskNoSize.stderr.contains("analysing a given mask needs the pixel size"))
         let withSize = try runSootctl(["segment", plain, "--method", "kmeans", "--pixel-size", "0.8", "--out", folder.path + "/o2"])
         #expect(withSize.status == 0)
         // No model installed.
@@ -126,11 +135,73 @@ struct AnalyzeCommandTests {
         let before = try Data(contentsOf: masks.appendingPathComponent("plain.png"))
         let overwrite = try runSootctl(["segment", masks.appendingPathComponent("plain.png").path, "--method", "kmeans", "--pixel-size", "0.8",
                                         "--out", folder.path + "/o4"])
-        #expect(overwrite.status == 1 && overwrite.stderr.contains("refusing to overwrite"))
+        #expect(overwrite.status == 2 && overwrite.stderr.contains("refusing to overwrite"))
         #expect(try Data(contentsOf: masks.appendingPathComponent("plain.png")) == before)
         // Option validation.
         #expect(try runSootctl(["segment", example, "--method", "kmeans", "--probability", "--out", folder.path]).status == 64)
         #expect(try runSootctl(["analyze", example, "--sizing", "bogus", "--out", folder.path]).status == 64)
         #expect(try runSootctl(["segment", example, "--pixel-size", "-1", "--out", folder.path]).status == 64)
+        // A pixel size outside 0.01-20 nm/px is used, with a warning naming the likely unit slip.
+        let slip = try runSootctl(["segment", example, "--classifier", "otsu", "--pixel-size", "0.005", "--raw", "--out", folder.path + "/o5"])
+        #expect(slip.stderr.contains("warning: --pixel-size") && slip.stderr.contains("µm per pixel"))
+    }
+}
+
+@Suite("sootctl shared interface")
+struct SharedInterfaceTests {
+    @Test("analyze takes --pixel-sizes, writes images.csv and run.json, and never writes into a --mask folder")
+    func tableAndProvenance() throws {
+        let work = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let images = work.appendingPathComponent("images"), masks = work.appendingPathComponent("masks")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        var image = try ImageReader.read(example).image
+        image.pixelSize = nil
+        try ImageWriter.writePNG8(image, to: images.appendingPathComponent("plain.png").path)
+        try FileManager.default.copyItem(atPath: exampleMask, toPath: masks.appendingPathComponent("plain.png").path)
+        let before = try Data(contentsOf: masks.appendingPathComponent("plain.png"))
+        let table = work.appendingPathComponent("sizes.csv")
+        try Data("stem,pixel_size_nm\nplain,0.8\n".utf8).write(to: table)
+        // --out is the folder that holds the masks: the mask must survive, the run reports it.
+        let clash = try runSootctl(["analyze", images.path, "--mask", masks.path, "--pixel-sizes", table.path,
+                                    "--sizing", "pcm", "--out", work.path])
+        #expect(clash.status == 2 && clash.stderr.contains("refusing to overwrite"))
+        #expect(try Data(contentsOf: masks.appendingPathComponent("plain.png")) == before)
+        let out = work.appendingPathComponent("out")
+        let result = try runSootctl(["analyze", images.path, "--mask", masks.path, "--pixel-sizes", table.path,
+                                     "--sizing", "pcm", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try readCSV(out.appendingPathComponent("images.csv"))
+        #expect(rows.count == 2 && rows[1][0] == "plain" && rows[1][2] == "0.8" && rows[1][3] == "pixel-size-table")
+        #expect(rows[1][4] == "ok" && Int(rows[1][7]) == 3)
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any]
+        #expect(run?["version"] is String && run?["date"] is String)
+        #expect((run?["command_line"] as? [String])?.prefix(2) == ["sootctl", "analyze"])
+        #expect((run?["configuration"] as? [String: Any])?["sizing"] as? [String] == ["pcm"])
+        #expect(run?["model"] == nil)  // masks given: no CNN ran
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any]
+        #expect(summary?["classifier"] as? String == "mask")
+    }
+
+    @Test("segment, analyze and compare share the post-processing options and defaults; --method is kept as an alias")
+    func sameOptions() throws {
+        for command in ["segment", "analyze", "compare"] {
+            let help = try runSootctl([command, "--help"]).stdout
+            for option in ["--rolling-ball", "--min-pixels", "--border", "--pixel-size ", "--pixel-sizes", "--recursive"] {
+                #expect(help.contains(option), "\(command) lacks \(option)")
+            }
+            #expect(help.contains("(default: 1000)") && help.contains("default: remove)"), "\(command) defaults")
+        }
+        #expect(try runSootctl(["train", "--help"]).stdout.contains("--pixel-sizes"))
+        let out = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let old = try runSootctl(["segment", example, "--method", "otsu", "--out", out.path + "/a"])
+        let new = try runSootctl(["segment", example, "--classifier", "otsu", "--out", out.path + "/b"])
+        #expect(old.status == 0 && new.status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out.path + "/a/masks/synthetic_soot.png"))
+            == Data(contentsOf: URL(fileURLWithPath: out.path + "/b/masks/synthetic_soot.png")))
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out.path + "/b/run.json"))) as? [String: Any]
+        #expect((run?["configuration"] as? [String: Any])?["classifier"] as? String == "otsu")
     }
 }

@@ -4,31 +4,11 @@ import Synthesis
 import Testing
 import TestSupport
 
-/// Runs the built `sootctl` binary (next to the test bundle) and captures its output.
+/// Runs the built `sootctl` binary and captures its output.
 func runSootctl(_ arguments: [String], environment: [String: String] = [:]) throws
     -> (status: Int32, stdout: String, stderr: String)
 {
-    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var binary = folder.appendingPathComponent("sootctl")
-    if !FileManager.default.fileExists(atPath: binary.path) {
-        // Swift Testing may run from a helper; fall back to the package's build folder.
-        binary = TestPaths.packageRoot.appendingPathComponent(".build/release/sootctl")
-    }
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
-    process.currentDirectoryURL = TestPaths.packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    try runBuiltProgram("sootctl", arguments, environment: environment)
 }
 
 @Suite("sootctl command line")

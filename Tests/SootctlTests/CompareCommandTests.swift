@@ -20,7 +20,7 @@ struct CompareCommandTests {
     func compare() throws {
         let (images, truth, out) = try exampleFolders()
         defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
-        let result = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "kmeans,otsu",
+        let result = try runSootctl(["compare", images.path, "--truth", truth.path, "--classifiers", "kmeans,otsu",
                                      "--sizing", "edm-sbs,pcm", "--out", out.path])
         #expect(result.status == 0, "\(result.stderr)")
         let segmentation = try readCSV(out.appendingPathComponent("segmentation.csv"))
@@ -80,20 +80,48 @@ struct CompareCommandTests {
         #expect(result.status == 1)
         #expect(result.stderr.contains("lonely.png"))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("report.html").path))
-        let missing = try runSootctl(["compare", "--images", images.path, "--truth", "/nonexistent", "--out", out.path])
+        let missing = try runSootctl(["compare", images.path, "--truth", "/nonexistent", "--out", out.path])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent"))
-        let fileAsTruth = try runSootctl(["compare", "--images", images.path, "--truth", exampleMask, "--out", out.path])
+        let fileAsTruth = try runSootctl(["compare", images.path, "--truth", exampleMask, "--out", out.path])
         #expect(fileAsTruth.status != 0 && fileAsTruth.stderr.contains("needs a folder"))
-        let noTable = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--pixel-sizes", "/nonexistent.csv",
+        let noTable = try runSootctl(["compare", images.path, "--truth", truth.path, "--pixel-sizes", "/nonexistent.csv",
                                       "--out", out.path])
         #expect(noTable.status != 0 && noTable.stderr.contains("/nonexistent.csv"))
         let badTable = out.deletingLastPathComponent().appendingPathComponent("bad.csv")
         try Data("stem,pixel_size_nm\nsynthetic_soot,-3\n".utf8).write(to: badTable)
-        let badSizes = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--pixel-sizes", badTable.path,
+        let badSizes = try runSootctl(["compare", images.path, "--truth", truth.path, "--pixel-sizes", badTable.path,
                                        "--out", out.path])
         #expect(badSizes.status != 0 && badSizes.stderr.contains("line 2"))
-        let badMethod = try runSootctl(["compare", "--images", images.path, "--truth", truth.path, "--methods", "magic", "--out", out.path])
+        let badMethod = try runSootctl(["compare", images.path, "--truth", truth.path, "--methods", "magic", "--out", out.path])
         #expect(badMethod.status != 0 && badMethod.stderr.contains("magic"))
+    }
+
+    @Test("compare: truth masks without pixel sizes point at --pixel-sizes; nothing is written when no image can be compared")
+    func compareNeedsPixelSizes() throws {
+        let (images, truth, out) = try exampleFolders()
+        defer { try? FileManager.default.removeItem(at: out.deletingLastPathComponent()) }
+        var image = try ImageReader.read(images.appendingPathComponent("synthetic_soot.png").path).image
+        image.pixelSize = nil
+        try ImageWriter.writePNG8(image, to: images.appendingPathComponent("synthetic_soot.png").path)
+        let result = try runSootctl(["compare", images.path, "--truth", truth.path, "--classifiers", "otsu", "--sizing", "none",
+                                     "--out", out.path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("truth mask was found but the file carries no pixel size: pass --pixel-sizes CSV"))
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+        // With the table it runs; --min-pixels sets the floor of the Npx variants and their names.
+        let table = out.deletingLastPathComponent().appendingPathComponent("sizes.csv")
+        try Data("stem,pixel_size_nm\nsynthetic_soot,0.8\n".utf8).write(to: table)
+        let ok = try runSootctl(["compare", images.path, "--truth", truth.path, "--classifiers", "otsu", "--sizing", "pcm",
+                                 "--pixel-sizes", table.path, "--min-pixels", "500", "--out", out.path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let segmentation = try readCSV(out.appendingPathComponent("segmentation.csv"))
+        #expect(segmentation.dropFirst().map { $0[1] } == ["raw", "rb", "500px", "rb+500px"])
+        let sizing = try readCSV(out.appendingPathComponent("sizing.csv"))
+        #expect(sizing.dropFirst().map { $0[0] } == ["truth", "otsu raw", "otsu 500px"])
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("run.json"))) as? [String: Any]
+        #expect(run?["pixel_size_table"] as? String == table.path)
+        #expect((run?["configuration"] as? [String: Any])?["min_pixels"] as? Int == 500)
+        #expect(try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8).contains("How this was made"))
     }
 
     @Test("analyze writes a self-contained report with the table, figures and overlays")
@@ -107,6 +135,7 @@ struct CompareCommandTests {
         #expect(html.components(separatedBy: "<svg").count - 1 == 3)  // da density + 2 power-law charts
         #expect(html.contains("dp_edm_sbs_nm") && html.contains("all images"))
         #expect(!html.contains("<script"))
+        #expect(html.contains("How this was made") && html.contains("sootctl analyze"))
     }
 
     @Test("train runs a tiny configuration end to end, resumes, and names a bad data folder")

@@ -32,6 +32,44 @@ public enum TestPaths {
     }
 }
 
+/// Runs a program this package builds (next to the test bundle, else in `.build/release`)
+/// from the package root and captures its output.
+public func runBuiltProgram(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws
+    -> (status: Int32, stdout: String, stderr: String)
+{
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var binary = folder.appendingPathComponent(name)
+    if !FileManager.default.fileExists(atPath: binary.path) {
+        // Swift Testing may run from a helper; fall back to the package's build folder.
+        binary = TestPaths.packageRoot.appendingPathComponent(".build/release/" + name)
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    process.currentDirectoryURL = TestPaths.packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes at once so a chatty program cannot block on a full one.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let stderrBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let stderr = stderrBox.data
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
 /// The deterministic generator for test data.
 public typealias TestRandom = SplitMix64
 
