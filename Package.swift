@@ -61,7 +61,7 @@ let package = Package(
             name: "Aggregates", dependencies: ["ImageCore"]),
         .target(
             name: "Classifiers",
-            dependencies: ["ImageCore", "NeuralNet", "Statistics", "Aggregates", "Randomness"]),
+            dependencies: ["ImageCore", "NeuralNet", "Aggregates", "Randomness"]),
         .target(
             name: "PrimarySizing",
             dependencies: ["ImageCore", "Statistics", "Aggregates"]),
@@ -75,8 +75,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "ImageCore", "NeuralNet", "Classifiers", "Aggregates", "PrimarySizing", "Statistics", "Report",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "ImageCore", "NeuralNet", "Classifiers", "Aggregates", "PrimarySizing", "Statistics", "Report", "Synthesis",
+                "Randomness", .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),

@@ -12,10 +12,10 @@ mkdir -p "$out"
 # Nominal pixel sizes from the data's README (the files carry none).
 printf 'stem,pixel_size_nm\n20180529_A9_003,0.4\n201805A_A6_004,0.4\nCase1_E7_025,0.4\nRU_FI_A10_004,0.8\n' > "$out/pixel_sizes.csv"
 rm -rf "$out/compare"
-/usr/bin/time -f "compare: %e s, %M KiB peak" .build/release/sootctl compare --images "$real/images" --truth "$real/masks" \
+/usr/bin/time -f "compare: %e s, %M KiB peak" .build/release/sootctl compare "$real/images" --truth "$real/masks" \
     --pixel-sizes "$out/pixel_sizes.csv" --out "$out/compare"
 echo
-echo "CNN inference (segment --method cnn, default model, post-processing included), per image:"
+echo "CNN inference (segment --classifier cnn, default model, post-processing included), per image:"
 for stem in 20180529_A9_003 RU_FI_A10_004; do
     ps=$(grep "^$stem," "$out/pixel_sizes.csv" | cut -d, -f2)
     rm -rf "$out/segment"

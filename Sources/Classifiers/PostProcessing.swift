@@ -1,7 +1,6 @@
 import Foundation
 import ImageCore
 import Aggregates
-import Statistics
 
 /// Post-processing shared by all classifiers (METHODS.md sections 3.6 and 3.8).
 ///

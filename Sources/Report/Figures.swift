@@ -1,6 +1,5 @@
 import Foundation
 import PrimarySizing
-import Aggregates
 import Statistics
 
 /// Kernel densities of da (paper Fig. 5), one curve per set (METHODS.md 6.6).

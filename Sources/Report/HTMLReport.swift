@@ -1,7 +1,6 @@
 import Foundation
 import ImageCore
 import PrimarySizing
-import Aggregates
 import Statistics
 
 /// A self-contained HTML page (no network: styles inline, figures as inline SVG, pictures as

@@ -1,6 +1,5 @@
 import Foundation
 import PrimarySizing
-import Aggregates
 import Statistics
 
 /// A table with named columns; cells are already formatted. Writes CSV (RFC 4180 quoting)

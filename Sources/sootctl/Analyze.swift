@@ -41,13 +41,10 @@ struct Analyze: ParsableCommand {
     func validate() throws { _ = try parseSizing(sizing) }
 
     func run() throws {
-        do {
-            var configuration = AnalysisConfiguration()
-            configuration.classifier = classifier.classifier
-            configuration.modelPath = classifier.model
+        try reportingErrors {
+            var configuration = makeConfiguration(classifier: classifier.classifier, model: classifier.model, post: post)
             configuration.sizing = try parseSizing(sizing)
             configuration.keepFailed = keepFailed
-            post.apply(to: &configuration)
             let masks = try mask.map { try MaskSource($0, option: "--mask", allowFile: true) }
             let batch = try pixelSizes.inputs(images, masks: masks)
             let output = batch.outputFolder(out)
@@ -59,16 +56,8 @@ struct Analyze: ParsableCommand {
             let printer = EventPrinter(total: batch.inputs.files.count)
             let outcome = try AnalysisRun(configuration: configuration, provenance: provenance)
                 .run(batch, analyzer: analyzer, output: output, events: printer.callAsFunction)
-            printer.progress.finish()
             print("\(outcome.records.count) aggregate(s) in \(outcome.analysed) image(s) -> \(out)")
-            if outcome.failures > 0 {
-                printError("\(outcome.failures) of \(outcome.summary.overall.images) input(s) failed")
-                throw ExitCode.failure
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw failure(error)
+            try finishBatch(printer, failures: outcome.failures, of: outcome.summary.overall.images)
         }
     }
 }

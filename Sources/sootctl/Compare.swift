@@ -60,13 +60,10 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        do {
+        try reportingErrors {
             let chosen = try parsedClassifiers()
-            var configuration = AnalysisConfiguration()
-            configuration.classifier = chosen[0]
-            configuration.modelPath = model
+            var configuration = makeConfiguration(classifier: chosen[0], model: model, post: post)
             configuration.sizing = try parseSizing(sizing)
-            post.apply(to: &configuration)
             let truthSource = try MaskSource(truth, option: "--truth", allowFile: false)
             let batch = try pixelSizes.inputs(images + imagesOption)
             let output = OutputFolder(out, inputs: batch.inputs.files, inputFolders: [truthSource.path])
@@ -80,14 +77,7 @@ struct Compare: ParsableCommand {
             printer.progress.finish()
             for line in evaluation.summaryLines { print(line) }
             print("\(evaluation.images.count) image(s), \(evaluation.truth.count) truth aggregate(s) -> \(out)/report.html")
-            if failures > 0 {
-                printError("\(failures) input(s) failed")
-                throw ExitCode.failure
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw failure(error)
+            try finishBatch(printer, failures: failures, of: batch.inputs.files.count + batch.inputs.missing.count)
         }
     }
 }

@@ -109,6 +109,35 @@ final class EventPrinter {
     }
 }
 
+/// The configuration of the classifier and post-processing options (defaults elsewhere).
+func makeConfiguration(classifier: ClassifierName, model: String?, post: PostProcessingOptions) -> AnalysisConfiguration {
+    var configuration = AnalysisConfiguration()
+    configuration.classifier = classifier
+    configuration.modelPath = model
+    post.apply(to: &configuration)
+    return configuration
+}
+
+/// Runs a command's body: an `ExitCode` passes through; any other error is reported and
+/// becomes exit 1 (2 when nothing could be processed).
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw failure(error)
+    }
+}
+
+/// Ends a batch: says how many inputs failed and exits 1 when any did.
+func finishBatch(_ printer: EventPrinter, failures: Int, of total: Int) throws {
+    printer.progress.finish()
+    guard failures > 0 else { return }
+    printError("\(failures) of \(total) input(s) failed")
+    throw ExitCode.failure
+}
+
 /// Exit status 2: nothing could be analysed (no result files were written).
 let nothingAnalysedExitCode = ExitCode(2)
 

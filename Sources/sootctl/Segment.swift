@@ -36,11 +36,8 @@ struct Segment: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            var configuration = AnalysisConfiguration()
-            configuration.classifier = classifier.classifier
-            configuration.modelPath = classifier.model
-            post.apply(to: &configuration)
+        try reportingErrors {
+            let configuration = makeConfiguration(classifier: classifier.classifier, model: classifier.model, post: post)
             let batch = try pixelSizes.inputs(images)
             let output = batch.outputFolder(out)
             try output.check()
@@ -52,16 +49,8 @@ struct Segment: ParsableCommand {
             run.probability = probability
             let printer = EventPrinter(total: batch.inputs.files.count)
             let outcome = try run.run(batch, analyzer: analyzer, output: output, events: printer.callAsFunction)
-            printer.progress.finish()
             print("\(outcome.segmented.count) image(s) segmented -> \(out)")
-            if outcome.failures > 0 {
-                printError("\(outcome.failures) of \(outcome.segmented.count + outcome.failures) input(s) failed")
-                throw ExitCode.failure
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw failure(error)
+            try finishBatch(printer, failures: outcome.failures, of: outcome.segmented.count + outcome.failures)
         }
     }
 }
