@@ -92,7 +92,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The library example of Docs/Architecture.md (built and run by PipelineTests).
-        .executableTarget(name: "analyze-one", dependencies: ["Pipeline"], path: "Examples/AnalyzeOne"),
+        .executableTarget(name: "analyze-one", dependencies: ["Pipeline", "ImageCore"], path: "Examples/AnalyzeOne"),
         .executableTarget(
             name: "sootbench",
             dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing"]),

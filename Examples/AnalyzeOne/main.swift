@@ -1,6 +1,7 @@
 // Analyses one image with the sootctl library and writes aggregates.csv (Docs/Architecture.md).
 //   analyze-one IMAGE OUT.csv [PIXEL_SIZE_NM]
 import Foundation
+import ImageCore
 import Pipeline
 
 let arguments = CommandLine.arguments

@@ -102,7 +102,7 @@ public struct OtsuSegmenter: Segmenter {
     public var defaultPostProcessing: PostProcessing { PostProcessing() }
 
     public func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
-        let ps = try requirePixelSize(pixelSizeNm, method: name)
+        let ps = try requirePixelSize(pixelSizeNm, neededBy: name)
         let working: GrayImage
         if original {
             working = image.quantized8()

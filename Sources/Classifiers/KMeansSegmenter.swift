@@ -119,7 +119,7 @@ public struct KMeansSegmenter: Segmenter {
     }
 
     public func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
-        let ps = try requirePixelSize(pixelSizeNm, method: name)
+        let ps = try requirePixelSize(pixelSizeNm, neededBy: name)
         guard image.width >= 3, image.height >= 3 else {
             throw ClassifierError.unusableImage(reason: "k-means needs at least 3 x 3 pixels")
         }

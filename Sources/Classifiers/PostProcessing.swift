@@ -37,13 +37,20 @@ public struct PostProcessing: Sendable, Equatable, Codable {
         return parts.isEmpty ? "none" : parts.joined(separator: " + ")
     }
 
+    /// Applies the steps to a mask at its own pixel size; the result keeps it.
+    public func apply(_ mask: BinaryMask) throws -> BinaryMask {
+        var out = try apply(mask, pixelSizeNm: mask.pixelSize?.nanometersPerPixel)
+        out.pixelSize = mask.pixelSize
+        return out
+    }
+
     /// Applies the steps to a mask.
     /// - Throws: `ClassifierError.missingPixelSize` when the rolling ball is on and the pixel
     ///   size is unknown.
     public func apply(_ mask: BinaryMask, pixelSizeNm: Double?) throws -> BinaryMask {
         var out = mask
         if rollingBall {
-            let ps = try requirePixelSize(pixelSizeNm, method: "rolling-ball post-processing")
+            let ps = try requirePixelSize(pixelSizeNm, neededBy: "rolling-ball post-processing")
             out = cnnRollingBall(out, pixelSizeNm: ps, diskShape: diskShape)
         }
         if minimumAggregatePixels > 1 { out = removeSmallComponents(out, minimumPixels: minimumAggregatePixels) }

@@ -3,8 +3,9 @@ import ImageCore
 
 /// Why a classifier could not produce a mask.
 public enum ClassifierError: LocalizedError, Equatable, Sendable {
-    /// The method needs the pixel size (its structuring elements are given in nanometres).
-    case missingPixelSize(method: String)
+    /// A classifier (by its name) or a step (by a phrase) needs the pixel size (its structuring
+    /// elements are given in nanometres).
+    case missingPixelSize(neededBy: String)
     /// `cnn` was asked for without a model file and no default model is installed.
     case noModelInstalled(searched: [String])
     /// The model file could not be loaded.
@@ -14,9 +15,9 @@ public enum ClassifierError: LocalizedError, Equatable, Sendable {
 
     public var errorDescription: String? {
         switch self {
-        case let .missingPixelSize(method):
-            return "the \(method) classifier needs the pixel size: pass --pixel-size NM (nm per pixel) "
-                + "or use an image whose metadata carries it"
+        case let .missingPixelSize(user):
+            return "\(user.contains(" ") ? user : "the \(user) classifier") needs the pixel size: pass --pixel-size NM "
+                + "(nm per pixel), --pixel-sizes CSV (stem,pixel_size_nm), or use an image whose metadata carries it"
         case let .noModelInstalled(searched):
             return "no CNN model is installed (looked in: \(searched.joined(separator: ", "))); "
                 + "pass --model FILE with a safetensors or PyTorch checkpoint of an FPN"
@@ -60,9 +61,16 @@ public protocol Segmenter: Sendable {
     func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation
 }
 
+extension Segmenter {
+    /// Segments an image at its own pixel size (the CNN alone runs without one).
+    public func segment(_ image: GrayImage) throws -> Segmentation {
+        try segment(image, pixelSizeNm: image.pixelSize?.nanometersPerPixel)
+    }
+}
+
 /// Checks a pixel size given to a classifier that needs one.
-func requirePixelSize(_ pixelSizeNm: Double?, method: String) throws -> Double {
-    guard let ps = pixelSizeNm, ps.isFinite, ps > 0 else { throw ClassifierError.missingPixelSize(method: method) }
+func requirePixelSize(_ pixelSizeNm: Double?, neededBy user: String) throws -> Double {
+    guard let ps = pixelSizeNm, ps.isFinite, ps > 0 else { throw ClassifierError.missingPixelSize(neededBy: user) }
     return ps
 }
 

@@ -59,3 +59,50 @@ extension PixelSize {
         return out
     }
 }
+
+/// Where an image's pixel size comes from, in the one precedence every sootctl command uses:
+/// the command line (`commandLineNm`), then the per-image table (`table`, by stem), then the
+/// file's own metadata. Nothing else: sootctl never assumes 1 nm/px.
+public struct PixelSizeRule: Sendable, Equatable {
+    /// `--pixel-size`: wins for every image.
+    public var commandLineNm: Double?
+    /// `--pixel-sizes CSV`: nm/px by file stem.
+    public var table: [String: Double]
+
+    public init(commandLineNm: Double? = nil, table: [String: Double] = [:]) {
+        self.commandLineNm = commandLineNm
+        self.table = table
+    }
+
+    /// Reads the table from `tablePath` when one is given.
+    public init(commandLineNm: Double?, tablePath: String?) throws {
+        self.init(commandLineNm: commandLineNm, table: try tablePath.map { try PixelSize.readTable($0) } ?? [:])
+    }
+
+    /// The pixel size in nm/px that the rule gives (`resolve`), as a number.
+    public func nanometersPerPixel(stem: String, metadata: PixelSize?) -> Double? {
+        resolve(stem: stem, metadata: metadata)?.nanometersPerPixel
+    }
+
+    /// The pixel size of the image with this stem whose file metadata says `metadata`.
+    public func resolve(stem: String, metadata: PixelSize?) -> PixelSize? {
+        if let v = commandLineNm { return PixelSize(nanometersPerPixel: v, source: .user) }
+        if let v = table[stem] { return PixelSize(nanometersPerPixel: v, source: .table) }
+        return metadata
+    }
+
+    /// Pixel sizes sootctl accepts without a warning, nm/px. Values outside are still used
+    /// (within `PixelSize.plausibleRangeNm`) but are most often a unit slip.
+    public static let typicalRangeNm: ClosedRange<Double> = 0.01...20
+
+    /// A warning for a pixel size outside `typicalRangeNm`, naming the likely unit slip; nil inside.
+    public static func unitWarning(_ nm: Double) -> String? {
+        if typicalRangeNm.contains(nm) { return nil }
+        if nm < typicalRangeNm.lowerBound {
+            return String(format: "pixel size %g nm/px is below %g nm/px: was it given in µm per pixel? "
+                + "(%g µm/px = %g nm/px)", nm, typicalRangeNm.lowerBound, nm, nm * 1000)
+        }
+        return String(format: "pixel size %g nm/px is above %g nm/px: was it given in ångström (%g nm/px) "
+            + "or picometres (%g nm/px) per pixel, or as pixels per µm?", nm, typicalRangeNm.upperBound, nm / 10, nm / 1000)
+    }
+}

@@ -22,8 +22,10 @@ public struct ComparisonRun: Sendable {
     /// Loads one image and its truth mask from `truth`.
     /// - Throws: `PipelineError.missingPixelSizeForComparison` when the truth exists but no pixel
     ///   size does (pointing at `--pixel-sizes`).
-    public static func load(_ path: String, truth: MaskSource, pixelSizes: PixelSizeRule) throws -> EvaluationImage {
+    public static func load(_ path: String, truth: MaskSource, pixelSizes: PixelSizeRule,
+                            warn: (String) -> Void = { _ in }) throws -> EvaluationImage {
         let loaded = try LoadedImage(path: path, pixelSizes: pixelSizes)
+        if let w = loaded.pixelSizeWarning { warn(w) }
         let mask = try loaded.readMask(try truth.mask(for: path))
         guard loaded.pixelSize != nil else { throw PipelineError.missingPixelSizeForComparison(image: path) }
         return try EvaluationImage(name: loaded.stem, image: loaded.image, truth: mask)
@@ -50,7 +52,9 @@ public struct ComparisonRun: Sendable {
                 if let duplicate = batch.inputs.duplicateStems.first(where: { $0.file == path }) {
                     throw PipelineError.duplicateStem(path, first: duplicate.first)
                 }
-                let item = try Self.load(path, truth: truth, pixelSizes: batch.pixelSizes)
+                let item = try Self.load(path, truth: truth, pixelSizes: batch.pixelSizes) {
+                    events(.warning(path: path, message: $0))
+                }
                 try evaluator.add(item)
                 if samples.count < sampleImages { samples.append(item) }
             } catch {

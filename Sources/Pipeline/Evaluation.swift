@@ -12,8 +12,6 @@ public struct EvaluationImage: Sendable {
     public var image: GrayImage
     public var truth: BinaryMask
 
-    public var pixelSizeNm: Double { image.pixelSize?.nanometersPerPixel ?? 0 }
-
     /// - Throws: `PipelineError.missingPixelSize` when the image carries no pixel size.
     public init(name: String, image: GrayImage, truth: BinaryMask) throws {
         guard image.pixelSize != nil else { throw PipelineError.missingPixelSizeForComparison(image: name) }
@@ -203,17 +201,15 @@ public struct Evaluator {
             started = Date()
             var raw: BinaryMask
             do {
-                raw = try segmenter.segment(item.image, pixelSizeNm: item.pixelSizeNm).mask
+                raw = try segmenter.segment(item.image).mask
             } catch {
                 errors.append((item.name, segmenter.name, describe(error)))
                 raw = BinaryMask(width: item.image.width, height: item.image.height)
             }
             raw.pixelSize = item.image.pixelSize
             for k in rows[s].indices {
-                var post = try rows[s][k].variant.postProcessing(minimumPixels: configuration.minimumPixels,
-                                                                 diskShape: configuration.diskShape)
-                    .apply(raw, pixelSizeNm: item.pixelSizeNm)
-                post.pixelSize = item.image.pixelSize
+                let post = try rows[s][k].variant.postProcessing(minimumPixels: configuration.minimumPixels,
+                                                                 diskShape: configuration.diskShape).apply(raw)
                 let score = PixelScores(predicted: post, truth: item.truth)
                 let records = try aggregates(of: post, item, sized: rows[s][k].sized)
                 rows[s][k].scoresIncludingFailed = rows[s][k].scoresIncludingFailed + score

@@ -69,11 +69,12 @@ public final class Analyzer: Sendable {
     /// Segments and post-processes one image. `raw` skips the post-processing.
     public func segment(_ loaded: LoadedImage, raw: Bool = false) throws -> SegmentedImage {
         guard let segmenter else { preconditionFailure("Analyzer built without a classifier") }
-        let ps = try loaded.requirePixelSize(for: "the \(segmenter.name) classifier").nanometersPerPixel
-        let segmentation = try segmenter.segment(loaded.image, pixelSizeNm: ps)
-        var mask = raw ? segmentation.mask
-            : try configuration.postProcessing(forClassifierNamed: segmenter.name).apply(segmentation.mask, pixelSizeNm: ps)
+        // The classifier and the post-processing say themselves whether they need the pixel
+        // size (the CNN alone runs without one, at its model's default scale).
+        let segmentation = try segmenter.segment(loaded.image)
+        var mask = segmentation.mask
         mask.pixelSize = loaded.pixelSize
+        if !raw { mask = try configuration.postProcessing(forClassifierNamed: segmenter.name).apply(mask) }
         return SegmentedImage(loaded: loaded, segmentation: segmentation, mask: mask)
     }
 
@@ -82,13 +83,13 @@ public final class Analyzer: Sendable {
     public func analyze(_ loaded: LoadedImage, mask given: BinaryMask? = nil) throws -> ImageResult {
         let started = Date()
         let ps = try loaded.requirePixelSize(for: given == nil ? pixelSizeUser : "analysing a given mask")
-        var warnings: [String] = []
+        var warnings = loaded.pixelSizeWarning.map { [$0] } ?? []
         let mask: BinaryMask
         if let given {
             mask = try loaded.fitted(given, maskPath: "the mask of \(loaded.path)")
         } else {
             let segmented = try segment(loaded)
-            warnings = segmented.segmentation.warnings
+            warnings += segmented.segmentation.warnings
             mask = segmented.mask
         }
         let methods = configuration.sizing

@@ -61,7 +61,9 @@ public struct RunProvenance: Encodable, Sendable {
         if let classifiers { rows.append(["classifiers", classifiers.joined(separator: ", ")]) }
         else { rows.append(["classifier", configuration.classifier.rawValue]) }
         if let model { rows.append(["model", "\(model.path) (sha256 \(model.sha256))"]) }
-        let rb = configuration.rollingBall.map { $0 ? "on" : "off" } ?? "classifier default (on for cnn)"
+        let rb = configuration.rollingBall.map { $0 ? "on" : "off" }
+            ?? (classifiers == nil ? (configuration.rollingBall(for: configuration.classifier) ? "on" : "off")
+                : "on for cnn, off for kmeans and otsu")
         rows += [
             ["post-processing", "rolling ball \(rb), minimum \(configuration.minimumPixels) px, border \(configuration.border.rawValue)"],
             ["sizing", configuration.sizing.isEmpty ? "none" : configuration.sizing.map(\.rawValue).joined(separator: ", ")],

@@ -87,7 +87,7 @@ public struct SegmentationDataset: Sendable {
             guard maskImage.image.pixels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                 throw TrainingError.invalidData("\(maskPath) is not a binary mask (values other than 0 and the maximum)")
             }
-            let ps = pixelSizes[stem] ?? decoded.info.pixelSize?.nanometersPerPixel
+            let ps = PixelSizeRule(table: pixelSizes).nanometersPerPixel(stem: stem, metadata: decoded.info.pixelSize)
             let scale = configuration.modelPixelSizeNm.flatMap { target in ps.map { $0 / target } } ?? configuration.defaultScale
             samples.append(makeSample(name: stem, image: decoded.image, mask: BinaryMask(maskImage.image, above: 0.5),
                                       scale: scale))

@@ -60,13 +60,13 @@ struct ClassifierTests {
     @Test("classifiers that need the pixel size say so")
     func missingPixelSize() {
         let image = GrayImage(width: 64, height: 64, value: 0.5)
-        #expect(throws: ClassifierError.missingPixelSize(method: "kmeans")) {
+        #expect(throws: ClassifierError.missingPixelSize(neededBy: "kmeans")) {
             try KMeansSegmenter().segment(image, pixelSizeNm: nil)
         }
-        #expect(throws: ClassifierError.missingPixelSize(method: "otsu")) {
+        #expect(throws: ClassifierError.missingPixelSize(neededBy: "otsu")) {
             try OtsuSegmenter().segment(image, pixelSizeNm: .nan)
         }
-        #expect(throws: ClassifierError.missingPixelSize(method: "rolling-ball post-processing")) {
+        #expect(throws: ClassifierError.missingPixelSize(neededBy: "rolling-ball post-processing")) {
             try PostProcessing.cnnDefault.apply(BinaryMask(width: 8, height: 8), pixelSizeNm: nil)
         }
     }

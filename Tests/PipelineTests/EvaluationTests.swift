@@ -28,7 +28,7 @@ struct BrokenSegmenter: Segmenter {
     var name: String { "broken" }
     var defaultPostProcessing: PostProcessing { .none }
     func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
-        throw ClassifierError.missingPixelSize(method: "broken")
+        throw ClassifierError.missingPixelSize(neededBy: "broken")
     }
 }
 

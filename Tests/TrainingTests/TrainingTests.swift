@@ -121,6 +121,11 @@ struct TrainingDataTests {
         #expect(half.train[0].width == 48)
         // val0 has no entry: the default scale (1) applies.
         #expect(half.validation[0].width == 96)
+        // A table given on the command line (--pixel-sizes) wins over the folder's.
+        let quarter = try SegmentationDataset.load(root.path, configuration: c, pixelSizes: ["img0": 0.2, "val0": 0.4])
+        #expect(quarter.train.first { $0.name.hasPrefix("img0") }?.width == 24)
+        #expect(quarter.train.first { $0.name.hasPrefix("img1") }?.width == 48)
+        #expect(quarter.validation[0].width == 48)
         // A bad entry names its line.
         try Data("stem,pixel_size_nm\nimg0,abc\n".utf8).write(to: root.appendingPathComponent("pixel_sizes.csv"))
         #expect { try SegmentationDataset.load(root.path, configuration: c) } throws: { error in
