@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "Report", targets: ["Report"]),
         .executable(name: "sootctl", targets: ["sootctl"]),
         .executable(name: "sootbench", targets: ["sootbench"]),
+        .executable(name: "sootfuzz", targets: ["sootfuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -96,6 +97,9 @@ let package = Package(
         .executableTarget(
             name: "sootbench",
             dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing"]),
+
+        // Mutation fuzzing of the decoders through `sootctl info` (scripts/fuzz.sh).
+        .executableTarget(name: "sootfuzz", dependencies: ["Randomness"]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["ImageCore", "Randomness"], path: "Tests/TestSupport"),

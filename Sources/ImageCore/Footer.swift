@@ -54,3 +54,17 @@ public func detectFooter(_ image: GrayImage, bottomQuarterOnly: Bool = false) ->
     if let black = firstBlack { return Footer(kind: .black, startRow: black) }
     return nil
 }
+
+/// The footer sootctl crops: `detectFooter`'s, unless it would leave less than half the
+/// image. A uniform bar that high up is the image itself (an all-black or over-exposed
+/// frame, a camera's bright border), not an instrument's data bar, and cropping there would
+/// leave a sliver to analyse. A deviation from atems, which crops at any row.
+/// - Returns: the footer and, when one was found but not used, why.
+public func detectInstrumentFooter(_ image: GrayImage) -> (footer: Footer?, ignored: String?) {
+    guard let found = detectFooter(image) else { return (nil, nil) }
+    if found.startRow * 2 < image.height {
+        return (nil, "a \(found.kind.rawValue) bar from row \(found.startRow) was not taken for a footer "
+            + "(it would leave less than half of the image)")
+    }
+    return (found, nil)
+}

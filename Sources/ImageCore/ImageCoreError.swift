@@ -16,6 +16,8 @@ public enum ImageCoreError: LocalizedError, Equatable, Sendable {
     case decodeFailed(path: String, detail: String)
     /// The file is a valid image of a kind sootctl does not read (e.g. 32-bit float TIFF).
     case unsupported(path: String, detail: String)
+    /// The file declares an image larger than `ImageLimits` allow.
+    case tooLarge(path: String, detail: String)
     /// Writing an output file failed.
     case writeFailed(path: String, detail: String)
     /// Two images or masks that must share a geometry do not.
@@ -34,6 +36,7 @@ public enum ImageCoreError: LocalizedError, Equatable, Sendable {
         case let .truncated(path, detail): return "\(path): truncated file (\(detail))"
         case let .decodeFailed(path, detail): return "\(path): cannot decode (\(detail))"
         case let .unsupported(path, detail): return "\(path): unsupported image (\(detail))"
+        case let .tooLarge(path, detail): return "\(path): image too large (\(detail))"
         case let .writeFailed(path, detail): return "\(path): cannot write (\(detail))"
         case let .sizeMismatch(expected, actual):
             return "image sizes differ: expected \(expected), got \(actual)"

@@ -218,7 +218,7 @@ public struct SegmentationRun: Sendable {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
             do {
                 let loaded = try batch.load(k)
-                if let w = loaded.pixelSizeWarning { events(.warning(path: path, message: w)) }
+                for w in loaded.warnings { events(.warning(path: path, message: w)) }
                 let segmented = try analyzer.segment(loaded, raw: raw)
                 var mask = segmented.mask
                 var excluded: BinaryMask?

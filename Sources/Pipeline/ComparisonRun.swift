@@ -25,7 +25,7 @@ public struct ComparisonRun: Sendable {
     public static func load(_ path: String, truth: MaskSource, pixelSizes: PixelSizeRule,
                             warn: (String) -> Void = { _ in }) throws -> EvaluationImage {
         let loaded = try LoadedImage(path: path, pixelSizes: pixelSizes)
-        if let w = loaded.pixelSizeWarning { warn(w) }
+        loaded.warnings.forEach(warn)
         let mask = try loaded.readMask(try truth.mask(for: path))
         guard loaded.pixelSize != nil else { throw PipelineError.missingPixelSizeForComparison(image: path) }
         return try EvaluationImage(name: loaded.stem, image: loaded.image, truth: mask)

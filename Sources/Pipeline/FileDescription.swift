@@ -47,11 +47,14 @@ public struct FileDescription: Encodable, Sendable {
             // A mask: report its foreground share; the footer rules are meant for micrographs.
             foregroundFraction = BinaryMask(decoded.image, above: 0).trueFraction
             footer = "not applicable (binary mask)"
-        } else if let found = detectFooter(decoded.image) {
-            footer = "\(found.kind.rawValue) bar from row \(found.startRow)"
-            footerStartRow = found.startRow
         } else {
-            footer = "none"
+            let detected = detectInstrumentFooter(decoded.image)
+            if let found = detected.footer {
+                footer = "\(found.kind.rawValue) bar from row \(found.startRow)"
+                footerStartRow = found.startRow
+            } else {
+                footer = detected.ignored.map { "none (\($0))" } ?? "none"
+            }
         }
     }
 

@@ -83,7 +83,7 @@ public final class Analyzer: Sendable {
     public func analyze(_ loaded: LoadedImage, mask given: BinaryMask? = nil) throws -> ImageResult {
         let started = Date()
         let ps = try loaded.requirePixelSize(for: given == nil ? pixelSizeUser : "analysing a given mask")
-        var warnings = loaded.pixelSizeWarning.map { [$0] } ?? []
+        var warnings = loaded.warnings
         let mask: BinaryMask
         if let given {
             mask = try loaded.fitted(given, maskPath: "the mask of \(loaded.path)")

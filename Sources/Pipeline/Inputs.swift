@@ -67,6 +67,8 @@ public struct LoadedImage: Sendable {
     /// The part above the footer (the whole image when there is none).
     public var image: GrayImage
     public var footer: Footer?
+    /// Why a bar that looked like a footer was not cropped.
+    public var footerNote: String?
     public var pixelSize: PixelSize? { original.pixelSize }
 
     /// Reads an image and resolves its pixel size with `rule`.
@@ -76,7 +78,9 @@ public struct LoadedImage: Sendable {
         stem = Pipeline.stem(of: path)
         original = decoded.image
         original.pixelSize = rule.resolve(stem: stem, metadata: decoded.info.pixelSize)
-        footer = detectFooter(original)
+        let detected = detectInstrumentFooter(original)
+        footer = detected.footer
+        footerNote = detected.ignored
         if let footer, footer.startRow > 0 {
             image = original.cropped(rows: 0..<footer.startRow)
         } else {
@@ -92,6 +96,9 @@ public struct LoadedImage: Sendable {
         guard let ps = pixelSize, ps.source != .user, ps.source != .table else { return nil }
         return PixelSizeRule.unitWarning(ps.nanometersPerPixel).map { "\(ps.source.rawValue) " + $0 }
     }
+
+    /// What is worth telling about the input itself (pixel size, footer).
+    public var warnings: [String] { [pixelSizeWarning, footerNote].compactMap { $0 } }
 
     /// Rows of the footer (0 without one).
     public var footerRows: Int { footer.map { original.height - $0.startRow } ?? 0 }

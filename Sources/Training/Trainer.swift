@@ -296,7 +296,10 @@ public final class Trainer {
                  "trained_by": "sootctl train"]
         if let ps = configuration.modelPixelSizeNm { m["model_pixel_size_nm"] = String(ps) }
         if let score { m["validation_iou"] = String(format: "%.4f", score) }
-        if let json = try? JSONEncoder().encode(configuration) { m["configuration"] = String(decoding: json, as: UTF8.self) }
+        // Sorted keys: the same configuration gives the same bytes (reproducible model files).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let json = try? encoder.encode(configuration) { m["configuration"] = String(decoding: json, as: UTF8.self) }
         return m
     }
 

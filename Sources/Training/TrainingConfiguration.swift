@@ -140,6 +140,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             return config
         } catch let error as TrainingError {
             throw error
+        } catch let error as DecodingError {
+            throw TrainingError.invalidConfiguration("\(path): \(describeDecodingError(error))")
         } catch {
             throw TrainingError.invalidConfiguration("\(path): \(error.localizedDescription)")
         }
@@ -188,5 +190,34 @@ public enum TrainingError: LocalizedError, Equatable {
         case let .checkpoint(s): return "checkpoint: " + s
         case let .output(path, reason): return "\(path): cannot write the training run (\(reason))"
         }
+    }
+}
+
+/// A decoding error as a sentence that names the field (`augmentation.flip`) and what it needs.
+func describeDecodingError(_ error: DecodingError) -> String {
+    func field(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case let .typeMismatch(type, context):
+        return "field \(field(context.codingPath)) must be \(jsonTypeName(type))"
+    case let .valueNotFound(type, context):
+        return "field \(field(context.codingPath)) must be \(jsonTypeName(type)), not null"
+    case let .keyNotFound(key, context):
+        return "field \(field(context.codingPath + [key])) is missing"
+    case let .dataCorrupted(context):
+        return "field \(field(context.codingPath)): \(context.debugDescription)"
+    @unknown default:
+        return String(describing: error)
+    }
+}
+
+func jsonTypeName(_ type: Any.Type) -> String {
+    switch type {
+    case is Bool.Type: return "true or false"
+    case is Int.Type, is UInt64.Type, is Int64.Type: return "a whole number"
+    case is Double.Type, is Float.Type: return "a number"
+    case is String.Type: return "a string"
+    default: return "of type \(type)"
     }
 }

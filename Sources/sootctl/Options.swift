@@ -13,7 +13,7 @@ enum Toggle: String, ExpressibleByArgument { case on, off }
 /// How the images' pixel sizes are found (segment, analyze, compare): the command line,
 /// then the table, then the file's metadata.
 struct PixelSizeOptions: ParsableArguments {
-    @Option(name: .customLong("pixel-size"), help: "Pixel size in nm per pixel for every image (wins over --pixel-sizes and the files' metadata).")
+    @Option(name: .customLong("pixel-size"), parsing: .unconditional, help: "Pixel size in nm per pixel for every image (wins over --pixel-sizes and the files' metadata).")
     var pixelSizeNm: Double?
 
     @Option(name: .customLong("pixel-sizes"),

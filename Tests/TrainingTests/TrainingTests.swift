@@ -98,6 +98,16 @@ struct TrainingConfigurationTests {
         try Data(#"{"iterations": 7}"#.utf8).write(to: plain)
         #expect(try TrainingConfiguration.load(plain.path, preset: "cpu").encoder == "resnet18")
         #expect(try TrainingConfiguration.load(plain.path).encoder == "resnet50")
+        // A field of the wrong type is named, with the type it needs.
+        let wrongType = folder.appendingPathComponent("type.json")
+        try Data(#"{"iterations": "many", "augmentation": {"noise": 0.5}}"#.utf8).write(to: wrongType)
+        #expect { try TrainingConfiguration.load(wrongType.path) } throws: { error in
+            (error as? TrainingError)?.errorDescription?.contains("field iterations must be a whole number") == true
+        }
+        try Data(#"{"augmentation": {"noise": "high"}}"#.utf8).write(to: wrongType)
+        #expect { try TrainingConfiguration.load(wrongType.path) } throws: { error in
+            (error as? TrainingError)?.errorDescription?.contains("field augmentation.noise must be a number") == true
+        }
         let array = folder.appendingPathComponent("array.json")
         try Data("[1, 2]".utf8).write(to: array)
         #expect { try TrainingConfiguration.load(array.path) } throws: { error in
@@ -264,6 +274,9 @@ struct TrainerTests {
         }
         #expect(maxDifference == 0, "largest weight difference \(maxDifference)")
         #expect(a.validationLog.map(\.validation) == resumed.validationLog.map(\.validation))
+        // Same seed, same bytes: the exported model files are identical, header included.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: whole + "/model.safetensors"))
+            == Data(contentsOf: URL(fileURLWithPath: split + "/model.safetensors")))
 
         // Outputs: log, best models (at most keepBest), checkpoint, final and best model files.
         let fm = FileManager.default

@@ -83,6 +83,10 @@ public enum ImageReader {
         guard !isDirectory.boolValue else {
             throw ImageCoreError.cannotOpen(path: path, reason: "is a directory")
         }
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+           size > ImageLimits.maximumFileBytes {
+            throw ImageCoreError.tooLarge(path: path, detail: "file of \(size) bytes is over the limit of \(ImageLimits.maximumFileBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ImageCoreError.cannotOpen(path: path, reason: "permission denied or unreadable")
         }

@@ -23,6 +23,8 @@ enum PNGCodec {
         var colorType = 0
         var text: [String: String] = [:]
         var hasEnd = false
+        /// Bytes of compressed image data (IDAT chunks).
+        var dataBytes = 0
         /// The file with gamma/colour-space chunks removed.
         var stripped: [UInt8] = []
     }
@@ -77,6 +79,8 @@ enum PNGCodec {
                         s.text[key] = String(decoding: data[cursor...], as: UTF8.self)
                     }
                 }
+            case "IDAT":
+                s.dataBytes += length
             case "IEND":
                 s.hasEnd = true
             default:
@@ -94,6 +98,12 @@ enum PNGCodec {
         guard s.hasEnd else {
             throw ImageCoreError.truncated(path: path, detail: "no IEND chunk; the file ends early")
         }
+        try ImageLimits.checkPixels(width: s.width, height: s.height, path: path)
+        // Filtered scanlines: one filter byte and the packed samples of each row.
+        let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][s.colorType] ?? 4
+        let rowBytes = (s.width * channels * max(s.bitDepth, 1) + 7) / 8 + 1
+        try ImageLimits.checkData(rawBytes: rowBytes * s.height, compressedBytes: s.dataBytes,
+                                  ratio: ImageLimits.maximumCompressionRatio, path: path)
         return s
     }
 
@@ -137,9 +147,15 @@ enum PNGCodec {
         png_image_free(&image)
 
         var pixelSize: PixelSize?
+        var pixelSizeNote: String?
         if let text = summary.text.first(where: { $0.key.lowercased() == pixelSizeKeyword })?.value,
            let value = Double(text.trimmingCharacters(in: .whitespaces)) {
-            pixelSize = PixelSize(nanometersPerPixel: value, source: .pngText)
+            // Range-checked like the command line's --pixel-size.
+            if value.isFinite, PixelSize.plausibleRangeNm.contains(value) {
+                pixelSize = PixelSize(nanometersPerPixel: value, source: .pngText)
+            } else {
+                pixelSizeNote = "pixel_size_nm text \(text) is outside 0.001-1000 nm/px; ignored"
+            }
         }
         let model: ImageColorModel
         switch summary.colorType {
@@ -152,7 +168,7 @@ enum PNGCodec {
         let info = ImageFileInfo(
             format: .png, width: width, height: height, bitDepth: summary.bitDepth,
             colorModel: model, compression: "deflate", pageCount: 1,
-            pixelSize: pixelSize, pixelSizeNote: nil)
+            pixelSize: pixelSize, pixelSizeNote: pixelSizeNote)
         let gray = try GrayImage(width: width, height: height, pixels: pixels, pixelSize: pixelSize)
         return DecodedImage(image: gray, info: info)
     }

@@ -105,9 +105,24 @@ enum TIFFCodec {
             throw ImageCoreError.unsupported(path: path, detail: "\(samplesPerPixel) samples per pixel")
         }
 
+        try ImageLimits.checkPixels(width: width, height: height, path: path)
         // Bits between the first samples of neighbouring pixels within one decoded row.
         let pixelStrideBits = planar == PLANARCONFIG_CONTIG ? bitsPerSample * samplesPerPixel : bitsPerSample
         let rowBytes = (width * pixelStrideBits + 7) / 8
+        // The stored data must be able to hold what the header declares (before allocating it).
+        let striles = Int(TIFFIsTiled(tif) != 0 ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif))
+        var storedBytes = 0
+        for k in 0..<min(striles, 1 << 24) { storedBytes += Int(clamping: TIFFGetStrileByteCount(tif, UInt32(k))) }
+        let ratio: Int
+        switch compression {
+        case COMPRESSION_NONE: ratio = 1
+        case COMPRESSION_PACKBITS: ratio = 64
+        // CCITT codes can stand for a whole blank row with a few bits.
+        case COMPRESSION_CCITTRLE, COMPRESSION_CCITTFAX3, COMPRESSION_CCITTFAX4:
+            ratio = max(ImageLimits.maximumCompressionRatio, rowBytes * 8)
+        default: ratio = ImageLimits.maximumCompressionRatio
+        }
+        try ImageLimits.checkData(rawBytes: rowBytes * height, compressedBytes: storedBytes, ratio: ratio, path: path)
         var plane = [UInt8](repeating: 0, count: rowBytes * height)
         try plane.withUnsafeMutableBytes { planeBytes in
             let base = planeBytes.baseAddress!
@@ -115,6 +130,7 @@ enum TIFFCodec {
                 guard let tileWidth = field32(TIFFTAG_TILEWIDTH), let tileLength = field32(TIFFTAG_TILELENGTH) else {
                     throw ImageCoreError.decodeFailed(path: path, detail: "tiled file without tile size")
                 }
+                try ImageLimits.checkPixels(width: Int(tileWidth), height: Int(tileLength), path: path)
                 let tileSize = Int(TIFFTileSize(tif))
                 let tileRowBytes = Int(TIFFTileRowSize(tif))
                 var tile = [UInt8](repeating: 0, count: max(tileSize, 1))
