@@ -12,6 +12,8 @@ public enum BatchEvent: Sendable {
     case warning(path: String, message: String)
     /// One input could not be processed; the batch goes on.
     case failed(path: String, error: any Error)
+    /// `--resume`: the input was finished by an earlier run and is unchanged.
+    case skipped(path: String)
 }
 
 /// The message of an error, for tables and the terminal.
@@ -66,14 +68,20 @@ public struct AnalysisOutcome: Sendable {
     public var analysed: Int { images.filter { $0.status != .error }.count }
 }
 
-/// `sootctl analyze` as a library call: every image through the per-image pipeline, its mask
-/// and overlay written as it finishes (memory does not grow with the batch but for the
-/// records and up to `reportPictures` thumbnails), then the tables, `run.json` and the report.
+/// `sootctl analyze` as a library call: every image through the per-image pipeline, its mask,
+/// overlay and result written as it finishes (memory does not grow with the batch but for
+/// the records), then the tables, `run.json` and the report, made from the stored per-image
+/// results in input order. The output folder is locked while the run writes; `run.json` says
+/// `incomplete` until the end. With `resume`, images whose result is stored and whose files
+/// are unchanged are skipped; with `shard`, only that share of the inputs is analysed (and
+/// `MergeRun` combines the shards).
 public struct AnalysisRun: Sendable {
     public var configuration: AnalysisConfiguration
     public var provenance: RunProvenance
     /// Overlays shown in `report.html`.
     public var reportPictures = 24
+    public var resume = false
+    public var shard: Shard?
 
     public init(configuration: AnalysisConfiguration, provenance: RunProvenance) {
         self.configuration = configuration
@@ -82,73 +90,111 @@ public struct AnalysisRun: Sendable {
 
     /// Runs the batch into `output`.
     /// - Throws: `PipelineError.nothingAnalysed` (after reporting each failure) when no input
-    ///   could be analysed; nothing is written then. Errors writing the result tables.
+    ///   could be analysed; nothing is left then. `PipelineError.folderInUse` when another run
+    ///   holds the folder. Errors writing the result tables.
     public func run(_ batch: BatchInputs, analyzer: Analyzer, output: OutputFolder,
                     events: (BatchEvent) -> Void = { _ in }) throws -> AnalysisOutcome {
-        let methods = configuration.sizing
-        var records: [AggregateRecord] = []
-        var images: [ImageRecord] = []
-        var curves: [[Double]] = []
-        var pictures: [(caption: String, png: [UInt8])] = []
-        var failures = batch.inputs.missing.count
-        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
+        let folder = try RunFolder(output)
+        defer { folder.release() }
         let files = batch.inputs.files
-        for (k, path) in files.enumerated() {
-            events(.started(index: k, total: files.count, stem: stem(of: path)))
-            let started = Date()
+        let reportsMissing = shard.map { $0.index == 1 } ?? true
+        try folder.begin(RunState(command: "analyze", configuration: try encodeJSON(configuration), total: files.count,
+                                  missing: reportsMissing ? batch.inputs.missing : [], shard: shard?.description,
+                                  masks: provenance.masks),
+                         resume: resume)
+        var provenance = self.provenance
+        provenance.shard = shard?.description
+        try output.write(encodeJSON(provenance), to: "run.json")
+        if reportsMissing { for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) } }
+        let mine = files.indices.filter { shard?.contains($0) ?? true }
+        for (n, k) in mine.enumerated() {
+            let path = files[k]
+            events(.started(index: n, total: mine.count, stem: stem(of: path)))
+            var stored = StoredImage(index: k, file: path, fingerprint: "", image: .error(file: path, message: ""),
+                                     records: [], edmCurves: [], outputs: [])
             do {
+                let maskPath = try batch.masks.map { try $0.mask(for: path) }
+                stored.fingerprint = try inputFingerprint(path, mask: maskPath)
+                if resume, folder.finished(stem: stem(of: path), fingerprint: stored.fingerprint) != nil {
+                    events(.skipped(path: path))
+                    continue
+                }
                 let loaded = try batch.load(k)
-                let given = try batch.masks.map { try loaded.readMask(try $0.mask(for: path)) }
+                let given = try maskPath.map { try loaded.readMask($0) }
                 let result = try analyzer.analyze(loaded, mask: given)
-                try ImageWriter.writeMask(loaded.fullSize(result.analysis.mask), to: try output.path("masks", loaded.stem + ".png"))
+                let outputs = ["masks/\(loaded.stem).png", "overlays/\(loaded.stem).png", ".sootctl/thumbnails/\(loaded.stem).png"]
+                try ImageWriter.writeMask(loaded.fullSize(result.analysis.mask), to: try output.path(outputs[0]))
                 let overlay = Overlay.analysis(result)
                 try ImageWriter.writeRGB(width: overlay.width, height: overlay.height, rgb: overlay.bytes,
-                                         pixelSize: loaded.pixelSize, to: try output.path("overlays", loaded.stem + ".png"))
-                if pictures.count < reportPictures {
-                    let small = overlay.thumbnail(maximumWidth: 560)
-                    pictures.append(("\(loaded.stem): \(result.records.count) aggregate(s)",
-                                     try ImageWriter.encodeRGB(width: small.width, height: small.height, rgb: small.bytes)))
-                }
+                                         pixelSize: loaded.pixelSize, to: try output.path(outputs[1]))
+                let small = overlay.thumbnail(maximumWidth: 560)
+                try ImageWriter.writeRGB(width: small.width, height: small.height, rgb: small.bytes, pixelSize: nil,
+                                         to: try output.path(outputs[2]))
                 for w in result.warnings { events(.warning(path: path, message: w)) }
-                records += result.records
-                curves += result.sizing.edmCurves
-                images.append(result.summary)
+                stored.image = result.summary
+                stored.records = result.records
+                stored.edmCurves = result.sizing.edmCurves
+                stored.outputs = outputs
             } catch {
-                failures += 1
                 events(.failed(path: path, error: error))
-                images.append(.error(file: path, message: describe(error), seconds: Date().timeIntervalSince(started)))
+                stored.image = .error(file: path, message: describe(error))
             }
+            try folder.store(stored)
         }
-        let analysed = images.filter { $0.status != .error }.count
-        guard analysed > 0 else { throw PipelineError.nothingAnalysed(failed: failures) }
-        let summary = RunSummary(
-            classifier: analyzer.segmenter?.name ?? "mask",
-            postProcessing: analyzer.segmenter.map {
-                configuration.postProcessing(forClassifierNamed: $0.name).summary
-            },
-            border: configuration.border.rawValue, sizing: methods.map(\.rawValue), images: images,
-            overall: OverallSummary(
-                images: files.count + batch.inputs.missing.count, analysed: analysed,
-                failedSegmentations: images.filter { $0.status == .failed }.count, errors: failures,
-                statistics: SizeStatistics(records, methods: methods), edmSbsEnsemble: EnsembleFit(curves: curves)))
-        let outcome = AnalysisOutcome(records: records, images: images, summary: summary, failures: failures)
-        try Self.writeTables(outcome, provenance: provenance, methods: methods, pictures: pictures, to: output)
+        let all = try folder.storedImages()
+        guard all.contains(where: { $0.image.status != .error }) else {
+            folder.abandon()
+            throw PipelineError.nothingAnalysed(failed: all.count + (reportsMissing ? batch.inputs.missing.count : 0))
+        }
+        let outcome = try Self.finish(all, missing: folder.state?.missing ?? [], configuration: configuration,
+                                      provenance: provenance, reportPictures: reportPictures, to: output)
         return outcome
     }
 
-    /// Writes `aggregates.csv`, `aggregates.json`, `images.csv`, `summary.json`, `run.json` and
-    /// `report.html`.
+    /// Writes the tables and the report from the stored images, then `run.json` marked complete.
+    static func finish(_ stored: [StoredImage], missing: [String], configuration: AnalysisConfiguration,
+                       provenance: RunProvenance, reportPictures: Int, to output: OutputFolder) throws -> AnalysisOutcome {
+        let methods = configuration.sizing
+        let images = stored.map(\.image)
+        let records = stored.flatMap(\.records)
+        let analysed = images.filter { $0.status != .error }.count
+        let failures = images.filter { $0.status == .error }.count + missing.count
+        let summary = RunSummary(
+            classifier: provenance.usesMasks ? "mask" : configuration.classifier.rawValue,
+            postProcessing: provenance.usesMasks ? nil : configuration.postProcessing(for: configuration.classifier).summary,
+            border: configuration.border.rawValue, sizing: methods.map(\.rawValue), images: images,
+            overall: OverallSummary(
+                images: images.count + missing.count, analysed: analysed,
+                failedSegmentations: images.filter { $0.status == .failed }.count, errors: failures,
+                statistics: SizeStatistics(records, methods: methods),
+                edmSbsEnsemble: EnsembleFit(curves: stored.flatMap(\.edmCurves))))
+        let outcome = AnalysisOutcome(records: records, images: images, summary: summary, failures: failures)
+        var pictures: [(caption: String, png: [UInt8])] = []
+        for s in stored where s.image.status != .error && pictures.count < reportPictures {
+            if let png = FileManager.default.contents(atPath: (output.root as NSString).appendingPathComponent(".sootctl/thumbnails/\(s.image.image).png")) {
+                pictures.append(("\(s.image.image): \(s.records.count) aggregate(s)", [UInt8](png)))
+            }
+        }
+        var complete = provenance
+        complete.status = "complete"
+        try writeTables(outcome, provenance: complete, methods: methods, pictures: pictures, to: output)
+        return outcome
+    }
+
+    /// Writes `aggregates.csv`, `aggregates.json`, `images.csv`, `summary.json`, `report.html`
+    /// and, last, `run.json`.
     public static func writeTables(_ outcome: AnalysisOutcome, provenance: RunProvenance, methods: [SizingMethod],
                                    pictures: [(caption: String, png: [UInt8])], to output: OutputFolder) throws {
         try output.write(AggregateRecord.table(outcome.records).csv, to: "aggregates.csv")
         try output.write(encodeJSON(outcome.records), to: "aggregates.json")
         try output.write(ImageRecord.table(outcome.images, methods: methods).csv, to: "images.csv")
         try output.write(encodeJSON(outcome.summary), to: "summary.json")
-        try output.write(encodeJSON(provenance), to: "run.json")
         var report = analysisReport(records: outcome.records, images: outcome.images, methods: methods)
         report.pictures = pictures
         report.provenance = Table(columns: ["what", "value"], rows: provenance.reportRows)
         try output.write(report.html, to: "report.html")
+        // Last: the manifest that says the set is complete.
+        try output.write(encodeJSON(provenance), to: "run.json")
     }
 
     /// The `report.html` of a run: the per-image and overall statistics, the aggregate table

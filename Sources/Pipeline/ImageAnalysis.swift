@@ -81,7 +81,6 @@ public final class Analyzer: Sendable {
     /// Analyses one image: its given `mask` (the analysed region's or the file's size), or the
     /// classifier's post-processed mask.
     public func analyze(_ loaded: LoadedImage, mask given: BinaryMask? = nil) throws -> ImageResult {
-        let started = Date()
         let ps = try loaded.requirePixelSize(for: given == nil ? pixelSizeUser : "analysing a given mask")
         var warnings = loaded.warnings
         let mask: BinaryMask
@@ -111,7 +110,7 @@ public final class Analyzer: Sendable {
             failure: analysis.failure?.rawValue, pixelSizeNm: ps.nanometersPerPixel, pixelSizeSource: ps.source.rawValue,
             footerRows: loaded.footer == nil ? nil : loaded.footerRows,
             statistics: SizeStatistics(records, methods: methods), edmSbsEnsemble: EnsembleFit(curves: sizing.edmCurves),
-            warnings: warnings, seconds: Date().timeIntervalSince(started))
+            warnings: warnings)
         return ImageResult(loaded: loaded, inputMask: mask, analysis: analysis, excluded: excluded, sizing: sizing,
                            sizingMethods: methods, records: records, summary: summary, warnings: warnings)
     }

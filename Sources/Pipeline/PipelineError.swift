@@ -19,6 +19,14 @@ public enum PipelineError: LocalizedError, Sendable {
     case nothingAnalysed(failed: Int)
     /// compare: a classifier failed on an image (counted as a failed segmentation).
     case classifierFailed(classifier: String, message: String)
+    /// Another run holds the output folder.
+    case folderInUse(String)
+    /// `--resume` into a folder that holds a run of another command, configuration or shard.
+    case resumeMismatch(String)
+    /// A run folder's state file cannot be read.
+    case corruptRunFolder(String, String)
+    /// `merge`: runs that do not belong together, or that do not cover every input.
+    case cannotMerge(String)
 
     public var errorDescription: String? {
         switch self {
@@ -43,6 +51,14 @@ public enum PipelineError: LocalizedError, Sendable {
                 + "(one stem,pixel_size_nm line per image) or --pixel-size NM"
         case let .nothingAnalysed(failed):
             return "none of the \(failed) input(s) could be analysed; no result files were written"
+        case let .folderInUse(path):
+            return "\(path): another sootctl run is writing into this folder; wait for it or choose another --out"
+        case let .resumeMismatch(path):
+            return "\(path): holds a run with another command, configuration or shard; --resume needs the same options "
+                + "(run without --resume to start afresh)"
+        case let .corruptRunFolder(path, reason):
+            return "\(path): cannot read this run's state (\(reason)); run again without --resume"
+        case let .cannotMerge(reason): return "cannot merge: \(reason)"
         case let .classifierFailed(classifier, message):
             return "the \(classifier) classifier failed (\(message)); counted as a failed segmentation"
         }

@@ -5,7 +5,7 @@ import Foundation
 public let sootctlVersion = "0.2.0"
 
 /// How a result was made: `run.json`, and the same block in each report.
-public struct RunProvenance: Encodable, Sendable {
+public struct RunProvenance: Codable, Sendable {
     public var tool = "sootctl"
     public var version = sootctlVersion
     /// The git commit the binary was built from (nil outside a git checkout).
@@ -21,17 +21,26 @@ public struct RunProvenance: Encodable, Sendable {
     /// `--pixel-size` and `--pixel-sizes` as given.
     public var pixelSizeNm: Double?
     public var pixelSizeTable: String?
-    /// ISO 8601, UTC.
+    /// ISO 8601, UTC: now, or `SOURCE_DATE_EPOCH` when set (reproducible outputs).
     public var date: String
+    /// `incomplete` while the run writes, `complete` once every output is in place.
+    public var status = "incomplete"
+    /// `analyze --mask`: the masks analysed instead of segmenting.
+    public var masks: String?
+    /// `K/N` for one shard of a batch (`--shard`).
+    public var shard: String?
+    /// `merge`: the run folders combined.
+    public var mergedFrom: [String]?
 
-    public struct ModelFile: Encodable, Sendable, Equatable {
+    public struct ModelFile: Codable, Sendable, Equatable {
         public var path: String
         public var sha256: String
     }
 
     enum CodingKeys: String, CodingKey {
         case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model
-        case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date
+        case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date, status, shard
+        case masks, mergedFrom = "merged_from"
     }
 
     public init(commandLine: [String], configuration: AnalysisConfiguration, classifiers: [String]? = nil,
@@ -44,8 +53,20 @@ public struct RunProvenance: Encodable, Sendable {
         if let modelPath { model = ModelFile(path: modelPath, sha256: try sha256Hex(ofFile: modelPath)) }
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
-        self.date = formatter.string(from: date)
+        let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
+        self.date = formatter.string(from: epoch.map(Date.init(timeIntervalSince1970:)) ?? date)
     }
+
+    /// The date now, or `SOURCE_DATE_EPOCH` when set.
+    public static func now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap(TimeInterval.init)
+        return formatter.string(from: epoch.map(Date.init(timeIntervalSince1970:)) ?? Date())
+    }
+
+    /// Whether masks were given instead of a classifier.
+    public var usesMasks: Bool { masks != nil }
 
     /// Records the model file and its SHA-256.
     public mutating func recordModel(_ path: String) throws {
@@ -59,7 +80,10 @@ public struct RunProvenance: Encodable, Sendable {
             ["command", commandLine.map(shellQuoted).joined(separator: " ")],
         ]
         if let classifiers { rows.append(["classifiers", classifiers.joined(separator: ", ")]) }
+        else if let masks { rows.append(["masks", masks]) }
         else { rows.append(["classifier", configuration.classifier.rawValue]) }
+        if let shard { rows.append(["shard", shard]) }
+        if let mergedFrom { rows.append(["merged from", mergedFrom.joined(separator: ", ")]) }
         if let model { rows.append(["model", "\(model.path) (sha256 \(model.sha256))"]) }
         let rb = configuration.rollingBall.map { $0 ? "on" : "off" }
             ?? (classifiers == nil ? (configuration.rollingBall(for: configuration.classifier) ? "on" : "off")

@@ -117,7 +117,7 @@ public struct QuantitySummary: Codable, Sendable, Equatable {
 }
 
 /// Statistics of da and of each dp over a set of aggregates.
-public struct SizeStatistics: Encodable, Sendable {
+public struct SizeStatistics: Codable, Sendable {
     public var aggregates: Int
     /// `da_nm` and each sizing method's column name (`dp_pcm_nm`, ...).
     public var quantities: [String: QuantitySummary]
@@ -133,6 +133,16 @@ public struct SizeStatistics: Encodable, Sendable {
         var container = encoder.container(keyedBy: DynamicKey.self)
         try container.encode(aggregates, forKey: DynamicKey("aggregates"))
         for (k, v) in quantities { try container.encode(v, forKey: DynamicKey(k)) }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: DynamicKey.self)
+        aggregates = try container.decode(Int.self, forKey: DynamicKey("aggregates"))
+        var q: [String: QuantitySummary] = [:]
+        for key in container.allKeys where key.stringValue != "aggregates" {
+            q[key.stringValue] = try container.decode(QuantitySummary.self, forKey: key)
+        }
+        quantities = q
     }
 }
 
@@ -160,8 +170,9 @@ public struct EnsembleFit: Codable, Sendable, Equatable {
     }
 }
 
-/// What became of one image: one row of `images.csv`, one entry of `summary.json`.
-public struct ImageRecord: Encodable, Sendable {
+/// What became of one image: one row of `images.csv`, one entry of `summary.json`. Holds
+/// nothing that changes from run to run (no timing), so identical inputs give identical bytes.
+public struct ImageRecord: Codable, Sendable {
     public enum Status: String, Codable, Sendable {
         /// Analysed.
         case ok
@@ -182,18 +193,16 @@ public struct ImageRecord: Encodable, Sendable {
     public var statistics: SizeStatistics?
     public var edmSbsEnsemble: EnsembleFit?
     public var warnings: [String]
-    public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case image, file, status, failure, pixelSizeNm = "pixel_size_nm", pixelSizeSource = "pixel_size_source"
-        case footerRows = "footer_rows", statistics, edmSbsEnsemble = "edm_sbs_ensemble", warnings, seconds
+        case footerRows = "footer_rows", statistics, edmSbsEnsemble = "edm_sbs_ensemble", warnings
     }
 
     /// The record of an image that could not be analysed.
-    public static func error(file: String, message: String, seconds: Double = 0) -> ImageRecord {
+    public static func error(file: String, message: String) -> ImageRecord {
         ImageRecord(image: stem(of: file), file: file, status: .error, failure: message, pixelSizeNm: nil,
-                    pixelSizeSource: nil, footerRows: nil, statistics: nil, edmSbsEnsemble: nil, warnings: [],
-                    seconds: seconds)
+                    pixelSizeSource: nil, footerRows: nil, statistics: nil, edmSbsEnsemble: nil, warnings: [])
     }
 
     /// `images.csv`: per image, its file, pixel size and source, status and reason, counts,

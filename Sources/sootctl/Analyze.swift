@@ -24,6 +24,7 @@ struct Analyze: ParsableCommand {
     @OptionGroup var classifier: ClassifierOptions
     @OptionGroup var post: PostProcessingOptions
     @OptionGroup var pixelSizes: PixelSizeOptions
+    @OptionGroup var batchOptions: BatchOptions
 
     @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, or all / none.")
     var sizing: String = "all"
@@ -50,12 +51,15 @@ struct Analyze: ParsableCommand {
             let output = batch.outputFolder(out)
             try output.check()
             let analyzer = try Analyzer(configuration: configuration, classify: masks == nil)
-            let provenance = try RunProvenance(
+            var provenance = try RunProvenance(
                 commandLine: typedCommandLine, configuration: configuration, modelPath: analyzer.modelPath,
                 pixelSizeNm: pixelSizes.pixelSizeNm, pixelSizeTable: pixelSizes.pixelSizesFile)
+            provenance.masks = mask
             let printer = EventPrinter(total: batch.inputs.files.count)
-            let outcome = try AnalysisRun(configuration: configuration, provenance: provenance)
-                .run(batch, analyzer: analyzer, output: output, events: printer.callAsFunction)
+            var run = AnalysisRun(configuration: configuration, provenance: provenance)
+            run.resume = batchOptions.resume
+            run.shard = try batchOptions.parsedShard()
+            let outcome = try run.run(batch, analyzer: analyzer, output: output, events: printer.callAsFunction)
             print("\(outcome.records.count) aggregate(s) in \(outcome.analysed) image(s) -> \(out)")
             try finishBatch(printer, failures: outcome.failures, of: outcome.summary.overall.images)
         }

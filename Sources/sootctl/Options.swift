@@ -43,6 +43,23 @@ struct PixelSizeOptions: ParsableArguments {
     }
 }
 
+/// Resuming and sharding a batch (analyze, compare).
+struct BatchOptions: ParsableArguments {
+    @Flag(help: "Keep the images an earlier, interrupted run into --out finished (same options, unchanged files) and do the rest.")
+    var resume = false
+
+    @Option(help: "Take only share K of N of the inputs (every N-th from the K-th, 1-based); combine the shards with sootctl merge.")
+    var shard: String?
+
+    func validate() throws { _ = try parsedShard() }
+
+    func parsedShard() throws -> Shard? {
+        guard let shard else { return nil }
+        guard let parsed = Shard(shard) else { throw ValidationError("--shard must be K/N with 1 <= K <= N (got \(shard))") }
+        return parsed
+    }
+}
+
 /// The post-processing options, with the same defaults on segment, analyze and compare.
 struct PostProcessingOptions: ParsableArguments {
     @Option(name: .customLong("rolling-ball"),
@@ -94,6 +111,8 @@ var typedCommandLine: [String] { ["sootctl"] + CommandLine.arguments.dropFirst()
 /// Prints a batch's events: a progress line on a terminal, warnings and errors as they come.
 final class EventPrinter {
     let progress: Progress
+    /// Inputs an earlier run had finished (`--resume`).
+    private(set) var skipped = 0
     init(total: Int) { progress = Progress(total: total) }
 
     func callAsFunction(_ event: BatchEvent) {
@@ -105,6 +124,8 @@ final class EventPrinter {
         case let .failed(path, error):
             progress.finish()
             printError(error, path: path)
+        case .skipped:
+            skipped += 1
         }
     }
 }
@@ -133,6 +154,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 /// Ends a batch: says how many inputs failed and exits 1 when any did.
 func finishBatch(_ printer: EventPrinter, failures: Int, of total: Int) throws {
     printer.progress.finish()
+    if printer.skipped > 0 { printError("\(printer.skipped) image(s) finished by an earlier run were kept (--resume)") }
     guard failures > 0 else { return }
     printError("\(failures) of \(total) input(s) failed")
     throw ExitCode.failure

@@ -142,13 +142,40 @@ public enum ImageWriter {
                                    pixelSize: nil, path: "(memory)")
     }
 
-    /// Writes bytes to a temporary file beside `path` and renames it into place, so a reader
-    /// never sees a half-written file.
+    /// The mark of sootctl's temporary files: `.NAME.sootctl-tmp-PID-N` beside `NAME`. A run
+    /// that is killed can leave one; the next run into the folder removes them.
+    public static let temporaryMarker = ".sootctl-tmp-"
+
+    /// Writes bytes to a temporary file beside `path` (named with `temporaryMarker`) and
+    /// renames it into place, so a reader never sees a half-written file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let name = "." + url.lastPathComponent + temporaryMarker + "\(getpid())-\(temporaryCounter.next())"
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(name).path
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
         } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
             throw ImageCoreError.writeFailed(path: path, detail: error.localizedDescription)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ImageCoreError.writeFailed(path: path, detail: reason)
         }
     }
 }
+
+/// A counter shared by the threads that write files.
+final class TemporaryCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+let temporaryCounter = TemporaryCounter()

@@ -1,0 +1,148 @@
+import Foundation
+import ImageCore
+import Testing
+import TestSupport
+
+/// sha256-free fingerprint of a folder: every file (but the lock) with its bytes.
+func folderContents(_ root: String) throws -> [String: Data] {
+    var out: [String: Data] = [:]
+    let walker = FileManager.default.enumerator(atPath: root)
+    while let relative = walker?.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        let path = (root as NSString).appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              relative != ".sootctl/lock" else { continue }
+        out[relative] = try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+    return out
+}
+
+@Suite("Runs that are interrupted, repeated, concurrent or sharded", .serialized)
+struct ReliabilityTests {
+    /// Six small synthetic images (made once per test).
+    func images(_ root: URL) throws -> String {
+        let result = try runSootctl(["synth", "--out", root.appendingPathComponent("syn").path, "--count", "6",
+                                     "--size", "400x320", "--pixel-size", "0.8", "--seed", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return root.appendingPathComponent("syn/images").path
+    }
+
+    let reproducible = ["SOURCE_DATE_EPOCH": "1700000000"]
+
+    func analyze(_ images: String, _ out: String, _ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runSootctl(["analyze", images, "--classifier", "otsu", "--sizing", "pcm,edm-sbs", "--out", out] + extra,
+                       environment: reproducible)
+    }
+
+    @Test("kill -9 at any moment, then the same command: outputs identical to an uninterrupted run, no temporary file left")
+    func killAndRerun() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = try images(root)
+        let out = root.appendingPathComponent("out").path
+        #expect(try analyze(images, out).status == 0)
+        let reference = try folderContents(out)
+        #expect(reference.keys.contains("run.json") && reference.keys.contains("aggregates.csv"))
+        let binary = TestPaths.packageRoot.appendingPathComponent(".build/release/sootctl").path
+        for delay in [0.02, 0.15, 0.3, 0.5, 0.8] {
+            try FileManager.default.removeItem(atPath: out)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["analyze", images, "--classifier", "otsu", "--sizing", "pcm,edm-sbs", "--out", out]
+            process.environment = ProcessInfo.processInfo.environment.merging(reproducible) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            if let run = try? String(contentsOfFile: out + "/run.json", encoding: .utf8), process.terminationReason == .uncaughtSignal {
+                // An interrupted run says so.
+                #expect(run.contains("\"status\" : \"incomplete\"") || run.contains("\"status\" : \"complete\""))
+            }
+            #expect(try analyze(images, out).status == 0)
+            let again = try folderContents(out)
+            #expect(again.keys.sorted() == reference.keys.sorted(), "after a kill at \(delay) s")
+            for (name, bytes) in reference { #expect(again[name] == bytes, "\(name) differs after a kill at \(delay) s") }
+            #expect(!again.keys.contains { $0.contains(".sootctl-tmp-") })
+        }
+    }
+
+    @Test("a folder another run holds is refused; a second run replaces the first run's outputs, it does not mix them")
+    func lockAndReplace() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = try images(root)
+        let out = root.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out + "/.sootctl", withIntermediateDirectories: true)
+        let fd = open(out + "/.sootctl/lock", O_CREAT | O_RDWR, 0o644)
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let refused = try analyze(images, out)
+        #expect(refused.status != 0 && refused.stderr.contains("another sootctl run is writing into this folder"))
+        #expect(!FileManager.default.fileExists(atPath: out + "/aggregates.csv"))
+        close(fd)
+        // First all six images, then two of them: masks and tables hold the second run only.
+        #expect(try analyze(images, out).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/masks").count == 6)
+        let two = try FileManager.default.contentsOfDirectory(atPath: images).sorted().prefix(2).map { images + "/" + $0 }
+        #expect(try runSootctl(["analyze"] + two + ["--classifier", "otsu", "--sizing", "pcm,edm-sbs", "--out", out]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/masks").count == 2)
+        let rows = try String(contentsOfFile: out + "/images.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 3)
+    }
+
+    @Test("--resume keeps the finished images and redoes a changed one; with other options it is refused")
+    func resume() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = try images(root)
+        let out = root.appendingPathComponent("out").path
+        #expect(try analyze(images, out).status == 0)
+        let reference = try folderContents(out)
+        let resumed = try analyze(images, out, ["--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("6 image(s) finished by an earlier run were kept"))
+        // The same results; run.json and the report name the command, now with --resume.
+        let after = try folderContents(out)
+        #expect(after.keys.sorted() == reference.keys.sorted())
+        for (name, bytes) in reference where name != "run.json" && name != "report.html" { #expect(after[name] == bytes, "\(name)") }
+        // Change one image: only it is analysed again.
+        let first = try FileManager.default.contentsOfDirectory(atPath: images).sorted()[0]
+        var image = try ImageReader.read(images + "/" + first).image
+        for i in 0..<image.count { image.pixels[i] = min(1, image.pixels[i] + 0.01) }
+        try ImageWriter.writePNG8(image, to: images + "/" + first)
+        let changed = try analyze(images, out, ["--resume"])
+        #expect(changed.status == 0 && changed.stderr.contains("5 image(s) finished by an earlier run were kept"))
+        let other = try analyze(images, out, ["--resume", "--min-pixels", "500"])
+        #expect(other.status != 0 && other.stderr.contains("--resume needs the same options"))
+    }
+
+    @Test("shards K/N merged give the tables, masks, overlays and report of one run; a missing shard is named")
+    func shardsAndMerge() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = try images(root)
+        let single = root.appendingPathComponent("single").path
+        #expect(try analyze(images, single).status == 0)
+        var shards: [String] = []
+        for k in 1...3 {
+            let out = root.appendingPathComponent("shard\(k)").path
+            let result = try analyze(images, out, ["--shard", "\(k)/3"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/masks").count == 2)
+            shards.append(out)
+        }
+        let merged = root.appendingPathComponent("merged").path
+        let result = try runSootctl(["merge"] + shards + ["--out", merged], environment: reproducible)
+        #expect(result.status == 0, "\(result.stderr)")
+        let a = try folderContents(single), b = try folderContents(merged)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for (name, bytes) in a where name != "run.json" && name != "report.html" && !name.hasPrefix(".sootctl/state") {
+            #expect(b[name] == bytes, "\(name) differs")
+        }
+        let run = try String(contentsOfFile: merged + "/run.json", encoding: .utf8)
+        #expect(run.contains("merged_from") && run.contains("\"status\" : \"complete\""))
+        let missing = try runSootctl(["merge", shards[0], shards[2], "--out", root.appendingPathComponent("m2").path])
+        #expect(missing.status != 0 && missing.stderr.contains("shard(s) 2/3 missing"))
+        #expect(try runSootctl(["analyze", images, "--shard", "4/3", "--out", single]).status == 64)
+    }
+}
