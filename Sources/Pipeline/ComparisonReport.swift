@@ -154,10 +154,34 @@ extension Evaluation {
 }
 
 extension Evaluation {
-    /// The `compare` report: Tables 3-5 and Figures 4-8 on one page. `images` supplies the
-    /// pictures of Figure 4 (at most `sampleImages` of them).
+    /// Figure 4's pictures of one image: the truth, then each sized variant's mask (not raw)
+    /// with the truth outlined. `masks` by variant label.
+    public static func samplePictures(_ item: EvaluationImage, masks: [(label: String, mask: BinaryMask)]) throws
+        -> [(caption: String, png: [UInt8])]
+    {
+        var pictures = [(caption: "\(item.name): truth", png: try overlayThumbnail(image: item.image, mask: item.truth, truth: nil))]
+        for (label, m) in masks {
+            pictures.append(("\(item.name): \(label)", try overlayThumbnail(image: item.image, mask: m, truth: item.truth)))
+        }
+        return pictures
+    }
+
+    /// The sized, non-raw variants' masks of an image the evaluation kept, by label.
+    public func sampleMasks(of name: String) -> [(label: String, mask: BinaryMask)] {
+        variants.filter { $0.sized && $0.variant != .raw }.compactMap { v in v.masks[name].map { (v.label, $0) } }
+    }
+
+    /// The `compare` report for images kept in memory (their masks kept by the evaluation).
     public func report(images: [EvaluationImage], sampleImages: Int = 4, figureFiles: [String: String] = [:],
                        provenance: RunProvenance? = nil) throws -> String {
+        let samples = try images.prefix(sampleImages).map { try Self.samplePictures($0, masks: sampleMasks(of: $0.name)) }
+        return report(samples: samples, figureFiles: figureFiles, provenance: provenance)
+    }
+
+    /// The `compare` report: Tables 3-5 and Figures 4-8 on one page; `samples` are Figure 4's
+    /// pictures, one gallery per image. Nothing in it changes between identical runs.
+    public func report(samples: [[(caption: String, png: [UInt8])]], figureFiles: [String: String] = [:],
+                       provenance: RunProvenance? = nil) -> String {
         var page = HTMLPage(title: "sootctl compare: \(self.images.count) image(s), \(Set(variants.map(\.classifier)).sorted().joined(separator: ", "))")
         page.paragraph("Ground truth: \(truth.count) aggregate(s) after border clearing. Pixel scores pool all images; "
             + "failed images are those without aggregate records; aggregates are matched to the truth's per METHODS.md 6.2 "
@@ -168,15 +192,7 @@ extension Evaluation {
                                                 "Δda,m %", "Δda,g %"], csvName: "segmentation.csv")
         page.heading("Masks on sample images (Figure 4)")
         page.paragraph("Each classifier's recommended variant tinted in blue with a red outline; the truth outlined in white.")
-        for item in images.prefix(sampleImages) {
-            var pictures = [(caption: "\(item.name): truth", png: try overlayThumbnail(image: item.image, mask: item.truth, truth: nil))]
-            for v in variants where v.sized && v.variant != .raw {
-                if let m = v.masks[item.name] {
-                    pictures.append(("\(item.name): \(v.label)", try overlayThumbnail(image: item.image, mask: m, truth: item.truth)))
-                }
-            }
-            page.gallery(pictures)
-        }
+        for pictures in samples { page.gallery(pictures) }
         page.heading("Aggregate size (Figure 5)")
         page.figure(densityFigure, caption: "Gaussian kernel density of log10 da, bandwidth 0.15.", file: figureFiles["density"])
         page.heading("Primary particle size (Table 4, Figures 6-7)")
@@ -195,8 +211,6 @@ extension Evaluation {
             page.heading("How this was made")
             page.table(Table(columns: ["what", "value"], rows: provenance.reportRows), csvName: "run.json")
         }
-        page.heading("Timing")
-        page.table(Table(columns: ["what", "seconds"], rows: seconds.keys.sorted().map { [$0, fixed(seconds[$0], 1)] }))
         return page.html
     }
 }

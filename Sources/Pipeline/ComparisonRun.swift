@@ -31,48 +31,132 @@ public struct ComparisonRun: Sendable {
         return try EvaluationImage(name: loaded.stem, image: loaded.image, truth: mask)
     }
 
-    /// Runs the comparison into `output`.
+    /// One image's stored part of a comparison (`OUT/.sootctl/images/STEM.json`).
+    struct StoredEvaluation: Codable {
+        var index: Int
+        var file: String
+        var fingerprint: String
+        /// nil when the image could not be loaded (`failure` says why).
+        var evaluation: ImageEvaluation?
+        var failure: String?
+        /// Figure 4's pictures (sample images only): captions, files under `.sootctl/`.
+        var pictures: [[String]]
+        var outputs: [String]
+    }
+
+    /// Runs the comparison into `output`: the folder is locked, each image's evaluation is
+    /// stored as it finishes (with `resume`, unchanged finished images are kept), and the
+    /// tables, figures and report are made from the stored evaluations in input order.
     /// - Returns: the evaluation and the number of inputs that failed (bad pairs and
     ///   classifier errors).
-    public func run(_ batch: BatchInputs, truth: MaskSource, output: OutputFolder,
+    public func run(_ batch: BatchInputs, truth: MaskSource, output: OutputFolder, resume: Bool = false,
                     events: (BatchEvent) -> Void = { _ in }) throws -> (evaluation: Evaluation, failures: Int) {
         var segmenters: [any Segmenter] = []
         for c in classifiers { segmenters.append(try configuration.makeSegmenter(c)) }
         var provenance = provenance
         if let cnn = segmenters.lazy.compactMap({ $0 as? CNNSegmenter }).first { try provenance.recordModel(cnn.modelPath) }
-        var evaluator = Evaluator(segmenters: segmenters, configuration: configuration)
-        evaluator.keepMasks = sampleImages
-        var failures = batch.inputs.missing.count
-        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
-        var samples: [EvaluationImage] = []
+        let folder = try RunFolder(output)
+        defer { folder.release() }
         let files = batch.inputs.files
+        try folder.begin(RunState(command: "compare", configuration: try encodeJSON(configuration),
+                                  total: files.count, missing: batch.inputs.missing, shard: nil,
+                                  masks: classifiers.map(\.rawValue).joined(separator: ",") + " truth " + truth.path),
+                         resume: resume)
+        try output.write(encodeJSON(provenance), to: "run.json")
+        let evaluator = Evaluator(segmenters: segmenters, configuration: configuration)
+        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
         for (k, path) in files.enumerated() {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
+            let name = stem(of: path)
+            let statePath = (folder.imagesFolder as NSString).appendingPathComponent(name + ".json")
+            var stored = StoredEvaluation(index: k, file: path, fingerprint: "", evaluation: nil, failure: nil,
+                                          pictures: [], outputs: [])
             do {
                 if let duplicate = batch.inputs.duplicateStems.first(where: { $0.file == path }) {
                     throw PipelineError.duplicateStem(path, first: duplicate.first)
                 }
+                stored.fingerprint = try inputFingerprint(path, mask: try truth.mask(for: path))
+                if resume, let data = FileManager.default.contents(atPath: statePath),
+                   let old = try? JSONDecoder().decode(StoredEvaluation.self, from: data),
+                   old.fingerprint == stored.fingerprint, old.evaluation != nil,
+                   old.outputs.allSatisfy({ FileManager.default.fileExists(atPath: (output.root as NSString).appendingPathComponent($0)) }) {
+                    events(.skipped(path: path))
+                    continue
+                }
                 let item = try Self.load(path, truth: truth, pixelSizes: batch.pixelSizes) {
                     events(.warning(path: path, message: $0))
                 }
-                try evaluator.add(item)
-                if samples.count < sampleImages { samples.append(item) }
+                let sample = k < sampleImages
+                var (evaluation, masks) = try evaluator.evaluate(item, keepMasks: sample)
+                evaluation.seconds = [:]  // stored state, like the outputs, is the same on every run
+                stored.evaluation = evaluation
+                if sample {
+                    // Figure 4 and the overlays of the sized variants, written now so that
+                    // nothing but records is kept in memory.
+                    var labelled: [(label: String, mask: BinaryMask)] = []
+                    for (s, row) in evaluator.rows.enumerated() {
+                        for (v, variant) in row.enumerated() where variant.sized && variant.variant != .raw {
+                            labelled.append((variant.label, masks[s][v]))
+                            let png = try overlayThumbnail(image: item.image, mask: masks[s][v], truth: item.truth, maximumWidth: 1120)
+                            let relative = "overlays/\(item.name)_\(variant.classifier).png"
+                            try output.write(png, to: relative)
+                            stored.outputs.append(relative)
+                        }
+                    }
+                    for (n, picture) in try Evaluation.samplePictures(item, masks: labelled).enumerated() {
+                        let relative = ".sootctl/pictures/\(item.name)_\(n).png"
+                        try output.write(picture.png, to: relative)
+                        stored.outputs.append(relative)
+                        stored.pictures.append([picture.caption, relative])
+                    }
+                }
             } catch {
-                failures += 1
                 events(.failed(path: path, error: error))
+                stored.failure = describe(error)
+            }
+            try output.makeFolder(folder.imagesFolder)
+            try folder.writeJSON(stored, to: statePath)
+        }
+        // Everything stored, in input order.
+        var all: [StoredEvaluation] = []
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.imagesFolder)) ?? []) where name.hasSuffix(".json") {
+            let path = (folder.imagesFolder as NSString).appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            do { all.append(try JSONDecoder().decode(StoredEvaluation.self, from: data)) } catch {
+                throw PipelineError.corruptRunFolder(path, describe(error))
             }
         }
-        guard evaluator.imageCount > 0 else { throw PipelineError.nothingAnalysed(failed: failures) }
-        let evaluation = try evaluator.finish()
+        all.sort { $0.index < $1.index }
+        var accumulated = evaluator
+        var samples: [[(caption: String, png: [UInt8])]] = []
+        for s in all {
+            guard let e = s.evaluation else { continue }
+            accumulated.add(e)
+            if !s.pictures.isEmpty {
+                samples.append(s.pictures.compactMap { pair in
+                    FileManager.default.contents(atPath: (output.root as NSString).appendingPathComponent(pair[1]))
+                        .map { (pair[0], [UInt8]($0)) }
+                })
+            }
+        }
+        var failures = batch.inputs.missing.count + all.filter { $0.evaluation == nil }.count
+        guard accumulated.imageCount > 0 else {
+            folder.abandon()
+            throw PipelineError.nothingAnalysed(failed: failures)
+        }
+        let evaluation = try accumulated.finish()
         for e in evaluation.errors {
             events(.failed(path: e.image, error: PipelineError.classifierFailed(classifier: e.classifier, message: e.message)))
         }
         failures += evaluation.errors.count
-        try write(evaluation, samples: samples, provenance: provenance, to: output)
+        var complete = provenance
+        complete.status = "complete"
+        try write(evaluation, samples: samples, provenance: complete, to: output)
         return (evaluation, failures)
     }
 
-    func write(_ evaluation: Evaluation, samples: [EvaluationImage], provenance: RunProvenance, to output: OutputFolder) throws {
+    func write(_ evaluation: Evaluation, samples: [[(caption: String, png: [UInt8])]], provenance: RunProvenance,
+               to output: OutputFolder) throws {
         try output.write(evaluation.segmentationTable.csv, to: "segmentation.csv")
         try output.write(evaluation.sizingTable.csv, to: "sizing.csv")
         try output.write(evaluation.powerLawTable.csv, to: "powerlaw.csv")
@@ -88,15 +172,8 @@ public struct ComparisonRun: Sendable {
                                      to: try output.path("figures", name + ".png"))
             figureFiles[name] = "figures/\(name).svg"
         }
-        for item in samples {
-            for v in evaluation.variants where v.sized && v.variant != .raw {
-                guard let mask = v.masks[item.name] else { continue }
-                let png = try overlayThumbnail(image: item.image, mask: mask, truth: item.truth, maximumWidth: 1120)
-                try output.write(png, to: "overlays", "\(item.name)_\(v.classifier).png")
-            }
-        }
+        try output.write(evaluation.report(samples: samples, figureFiles: figureFiles, provenance: provenance), to: "report.html")
+        // Last: the manifest that says the set is complete.
         try output.write(encodeJSON(provenance), to: "run.json")
-        try output.write(try evaluation.report(images: samples, figureFiles: figureFiles, provenance: provenance),
-                         to: "report.html")
     }
 }

@@ -73,7 +73,7 @@ public enum PostProcessingVariant: String, Sendable, CaseIterable, Codable {
 }
 
 /// One aggregate of a mask with its sizes.
-public struct EvaluatedAggregate: Sendable {
+public struct EvaluatedAggregate: Sendable, Codable {
     public var image: String
     public var id: Int
     public var areaPx: Int
@@ -185,17 +185,20 @@ public struct Evaluator {
     /// Images added so far.
     public var imageCount: Int { images.count }
 
-    /// Adds one image: its truth, then every classifier.
-    /// - Parameter progress: called with a label before each step.
-    public mutating func add(_ item: EvaluationImage, progress: (String) -> Void = { _ in }) throws {
-        let index = images.count
-        images.append(item.name)
+    /// Evaluates one image (its truth, then every classifier and variant) without adding it.
+    /// - Parameters:
+    ///   - keepMasks: also return the post-processed masks (per classifier, per variant).
+    ///   - progress: called with a label before each step.
+    public func evaluate(_ item: EvaluationImage, keepMasks: Bool = false,
+                         progress: (String) -> Void = { _ in }) throws -> (ImageEvaluation, [[BinaryMask]]) {
         progress("\(item.name): truth")
         var started = Date()
+        var result = ImageEvaluation(name: item.name, truth: [], variants: [], errors: [], seconds: [:])
         var mask = item.truth
         mask.pixelSize = item.image.pixelSize
-        truth += try aggregates(of: mask, item, sized: true)
-        seconds["truth", default: 0] += Date().timeIntervalSince(started)
+        result.truth = try aggregates(of: mask, item, sized: true)
+        result.seconds["truth"] = Date().timeIntervalSince(started)
+        var masks: [[BinaryMask]] = []
         for (s, segmenter) in segmenters.enumerated() {
             progress("\(item.name): \(segmenter.name)")
             started = Date()
@@ -203,26 +206,53 @@ public struct Evaluator {
             do {
                 raw = try segmenter.segment(item.image).mask
             } catch {
-                errors.append((item.name, segmenter.name, describe(error)))
+                result.errors.append(ClassifierFailure(classifier: segmenter.name, message: describe(error)))
                 raw = BinaryMask(width: item.image.width, height: item.image.height)
             }
             raw.pixelSize = item.image.pixelSize
-            for k in rows[s].indices {
-                let post = try rows[s][k].variant.postProcessing(minimumPixels: configuration.minimumPixels,
-                                                                 diskShape: configuration.diskShape).apply(raw)
-                let score = PixelScores(predicted: post, truth: item.truth)
-                let records = try aggregates(of: post, item, sized: rows[s][k].sized)
-                rows[s][k].scoresIncludingFailed = rows[s][k].scoresIncludingFailed + score
-                if records.isEmpty {
-                    rows[s][k].failedImages.append(item.name)
-                } else {
-                    rows[s][k].scores = rows[s][k].scores + score
-                }
-                rows[s][k].aggregates += records
-                if index < keepMasks { rows[s][k].masks[item.name] = post }
+            var parts: [VariantPart] = []
+            var kept: [BinaryMask] = []
+            for row in rows[s] {
+                let post = try row.variant.postProcessing(minimumPixels: configuration.minimumPixels,
+                                                          diskShape: configuration.diskShape).apply(raw)
+                parts.append(VariantPart(score: PixelScores(predicted: post, truth: item.truth),
+                                         aggregates: try aggregates(of: post, item, sized: row.sized)))
+                if keepMasks { kept.append(post) }
             }
-            seconds[segmenter.name, default: 0] += Date().timeIntervalSince(started)
+            result.variants.append(parts)
+            masks.append(kept)
+            result.seconds[segmenter.name] = Date().timeIntervalSince(started)
         }
+        return (result, masks)
+    }
+
+    /// Adds one evaluated image (in input order); `masks` (from `evaluate`) are kept for the
+    /// first `keepMasks` images.
+    public mutating func add(_ e: ImageEvaluation, masks: [[BinaryMask]] = []) {
+        let index = images.count
+        images.append(e.name)
+        truth += e.truth
+        for (name, t) in e.seconds { seconds[name, default: 0] += t }
+        errors += e.errors.map { (e.name, $0.classifier, $0.message) }
+        for s in rows.indices where s < e.variants.count {
+            for k in rows[s].indices where k < e.variants[s].count {
+                let part = e.variants[s][k]
+                rows[s][k].scoresIncludingFailed = rows[s][k].scoresIncludingFailed + part.score
+                if part.aggregates.isEmpty {
+                    rows[s][k].failedImages.append(e.name)
+                } else {
+                    rows[s][k].scores = rows[s][k].scores + part.score
+                }
+                rows[s][k].aggregates += part.aggregates
+                if index < keepMasks, s < masks.count, k < masks[s].count { rows[s][k].masks[e.name] = masks[s][k] }
+            }
+        }
+    }
+
+    /// Evaluates and adds one image.
+    public mutating func add(_ item: EvaluationImage, progress: (String) -> Void = { _ in }) throws {
+        let (e, masks) = try evaluate(item, keepMasks: images.count < keepMasks, progress: progress)
+        add(e, masks: masks)
     }
 
     /// Matches every variant's aggregates with the truth's and returns the comparison.
@@ -247,4 +277,26 @@ public func evaluate(images: [EvaluationImage], segmenters: [any Segmenter], con
     evaluator.keepMasks = keepMasks
     for item in images { try evaluator.add(item) }
     return try evaluator.finish()
+}
+
+/// A classifier's failure on one image.
+public struct ClassifierFailure: Sendable, Codable, Equatable {
+    public var classifier: String
+    public var message: String
+}
+
+/// One variant's share of one image: its pixel scores and aggregates.
+public struct VariantPart: Sendable, Codable {
+    public var score: PixelScores
+    public var aggregates: [EvaluatedAggregate]
+}
+
+/// One image's part of a comparison: what `compare --resume` keeps per image.
+public struct ImageEvaluation: Sendable, Codable {
+    public var name: String
+    public var truth: [EvaluatedAggregate]
+    /// Per classifier, per post-processing variant.
+    public var variants: [[VariantPart]]
+    public var errors: [ClassifierFailure]
+    public var seconds: [String: Double]
 }

@@ -133,6 +133,12 @@ public final class RunFolder: @unchecked Sendable {
             for relative in stored.outputs { try? fm.removeItem(atPath: (output.root as NSString).appendingPathComponent(relative)) }
         }
         for name in Self.tableNames { try? fm.removeItem(atPath: (output.root as NSString).appendingPathComponent(name)) }
+        // compare's figures.
+        let figures = (output.root as NSString).appendingPathComponent("figures")
+        for name in (try? fm.contentsOfDirectory(atPath: figures)) ?? []
+        where ["density.", "truth_ratio.", "edm_ratio.", "powerlaw_"].contains(where: name.hasPrefix) {
+            try? fm.removeItem(atPath: (figures as NSString).appendingPathComponent(name))
+        }
         try? fm.removeItem(atPath: imagesFolder)
         try? fm.removeItem(atPath: statePath)
         state = nil

@@ -39,6 +39,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, or all / none.")
     var sizing: String = "all"
 
+    @Flag(help: "Keep the images an earlier, interrupted compare into --out finished (same options, unchanged files) and do the rest.")
+    var resume = false
+
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
@@ -73,7 +76,7 @@ struct Compare: ParsableCommand {
                 modelPath: nil, pixelSizeNm: pixelSizes.pixelSizeNm, pixelSizeTable: pixelSizes.pixelSizesFile)
             let printer = EventPrinter(total: batch.inputs.files.count)
             let (evaluation, failures) = try ComparisonRun(configuration: configuration, classifiers: chosen, provenance: provenance)
-                .run(batch, truth: truthSource, output: output, events: printer.callAsFunction)
+                .run(batch, truth: truthSource, output: output, resume: resume, events: printer.callAsFunction)
             printer.progress.finish()
             for line in evaluation.summaryLines { print(line) }
             print("\(evaluation.images.count) image(s), \(evaluation.truth.count) truth aggregate(s) -> \(out)/report.html")
