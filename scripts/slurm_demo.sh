@@ -5,7 +5,7 @@
 # `sootctl merge` and checks the result against one run over all images, file by file.
 #   bash scripts/slurm_demo.sh [WORK_DIR]        (default: a temporary folder)
 # Installs slurm-wlm and munge when they are missing; stops the daemons it started. Exit 1
-# when the merged result differs. CI runs it (.ci/run). Docs/Batches.md explains the same on
+# when the merged result differs. CI runs it (.ci/run). Docs/Reliability.md explains the same on
 # a real cluster and as a Kubernetes indexed Job.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -138,6 +138,16 @@ public struct AnalysisRun: Sendable {
             } catch {
                 events(.failed(path: path, error: error))
                 stored.image = .error(file: path, message: describe(error))
+                // Complete or absent: nothing of a failed image stays.
+                for relative in ["masks/\(stem(of: path)).png", "overlays/\(stem(of: path)).png",
+                                 ".sootctl/thumbnails/\(stem(of: path)).png"] {
+                    let file = (output.root as NSString).appendingPathComponent(relative)
+                    var isDirectory: ObjCBool = false
+                    if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
+                       (try? output.path(relative)) != nil {
+                        try? FileManager.default.removeItem(atPath: file)
+                    }
+                }
             }
             try folder.store(stored)
         }

@@ -146,3 +146,52 @@ struct ReliabilityTests {
         #expect(try runSootctl(["analyze", images, "--shard", "4/3", "--out", single]).status == 64)
     }
 }
+
+@Suite("Defects found by hand, each with its regression test")
+struct DefectRegressionTests {
+    @Test("a 6000 x 10 strip, an all-black frame, and a huge pixel size: analysed without a crash or a hang")
+    func oddImages() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let strip = root.appendingPathComponent("strip.png").path
+        var image = GrayImage(width: 6000, height: 10, value: 0.8)
+        for c in 100..<200 { for r in 2..<8 { image[r, c] = 0.2 } }
+        image.pixelSize = PixelSize(nanometersPerPixel: 0.8, source: .user)
+        try ImageWriter.writePNG8(image, to: strip)
+        let black = root.appendingPathComponent("black.png").path
+        var dark = GrayImage(width: 64, height: 48, value: 0)
+        dark.pixelSize = PixelSize(nanometersPerPixel: 0.8, source: .user)
+        try ImageWriter.writePNG8(dark, to: black)
+        let result = try runSootctl(["analyze", strip, black, "--classifier", "kmeans", "--sizing", "all",
+                                     "--out", root.appendingPathComponent("out").path])
+        #expect([0, 1].contains(result.status), "\(result.stderr)")
+        #expect(!result.stderr.contains("3 x 3"))
+        #expect(result.stderr.contains("was not taken for a footer"))
+        // 50 nm/px on a 640 x 480 image: circles of huge radius are not drawn point by point.
+        let big = try runSootctl(["analyze", example, "--classifier", "otsu", "--pixel-size", "50",
+                                  "--out", root.appendingPathComponent("big").path])
+        #expect([0, 1].contains(big.status) && big.stderr.contains("warning: --pixel-size"))
+        let negative = try runSootctl(["segment", example, "--pixel-size", "-1", "--out", root.path + "/n"])
+        #expect(negative.status == 64 && negative.stderr.contains("between 0.001 and 1000 nm per pixel (got -1.0)"))
+    }
+
+    @Test("an image whose files cannot be written is reported as failed and leaves no rows and no files")
+    func failedWrite() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let images = root.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: example, toPath: images.appendingPathComponent("a.png").path)
+        try FileManager.default.copyItem(atPath: example, toPath: images.appendingPathComponent("b.png").path)
+        let out = root.appendingPathComponent("out")
+        // A folder where b's overlay must go: its write fails, as on a full disk.
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("overlays/b.png"), withIntermediateDirectories: true)
+        let result = try runSootctl(["analyze", images.path, "--classifier", "otsu", "--sizing", "pcm", "--out", out.path])
+        #expect(result.status == 1 && result.stderr.contains("b.png"))
+        let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
+        #expect(rows.count > 1 && rows.dropFirst().allSatisfy { $0[0] == "a" })
+        let table = try readCSV(out.appendingPathComponent("images.csv"))
+        #expect(table.count == 3 && table[2][0] == "b" && table[2][4] == "error")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("masks/b.png").path))
+    }
+}
