@@ -266,12 +266,18 @@ public struct SegmentationRun: Sendable {
 
     public func run(_ batch: BatchInputs, analyzer: Analyzer, output: OutputFolder,
                     events: (BatchEvent) -> Void = { _ in }) throws -> SegmentationOutcome {
+        let folder = try RunFolder(output)
+        defer { folder.release() }
         var failures = batch.inputs.missing.count
         var done: [String] = []
-        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
         let files = batch.inputs.files
+        try folder.begin(RunState(command: "segment", configuration: try encodeJSON(configuration), total: files.count,
+                                  missing: batch.inputs.missing, shard: nil, masks: nil), resume: false)
+        try output.write(encodeJSON(provenance), to: "run.json")
+        for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
         for (k, path) in files.enumerated() {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
+            var written: [String] = []
             do {
                 let loaded = try batch.load(k)
                 for w in loaded.warnings { events(.warning(path: path, message: w)) }
@@ -284,27 +290,40 @@ public struct SegmentationRun: Sendable {
                     mask = kept
                 }
                 let full = loaded.fullSize(mask)
-                try ImageWriter.writeMask(full, to: try output.path("masks", loaded.stem + ".png"))
+                written.append("masks/\(loaded.stem).png")
+                try ImageWriter.writeMask(full, to: try output.path(written[0]))
                 let canvas = Overlay.mask(loaded, mask: full, excluded: excluded.map(loaded.fullSize))
+                written.append("overlays/\(loaded.stem).png")
                 try ImageWriter.writeRGB(width: canvas.width, height: canvas.height, rgb: canvas.bytes,
-                                         pixelSize: loaded.pixelSize, to: try output.path("overlays", loaded.stem + ".png"))
+                                         pixelSize: loaded.pixelSize, to: try output.path(written[1]))
                 if probability, let p = segmented.segmentation.probability {
                     var plane = GrayImage(width: loaded.original.width, height: loaded.original.height, pixelSize: loaded.pixelSize)
                     for i in 0..<p.count { plane.pixels[i] = p.pixels[i] }
-                    try ImageWriter.writePNG16(plane, to: try output.path("probability", loaded.stem + ".png"))
+                    written.append("probability/\(loaded.stem).png")
+                    try ImageWriter.writePNG16(plane, to: try output.path(written[2]))
                 }
                 for w in segmented.segmentation.warnings { events(.warning(path: path, message: w)) }
                 if !raw, let reason = detectSegmentationFailure(segmented.mask, options: configuration.aggregateOptions) {
                     events(.warning(path: path, message: "segmentation looks failed (\(reason.rawValue))"))
                 }
                 done.append(loaded.stem)
+                try folder.store(StoredImage(index: k, file: path, fingerprint: "", image: .error(file: path, message: ""),
+                                             records: [], edmCurves: [], outputs: written))
             } catch {
                 failures += 1
                 events(.failed(path: path, error: error))
+                for relative in written where (try? output.path(relative)) != nil {
+                    try? FileManager.default.removeItem(atPath: (output.root as NSString).appendingPathComponent(relative))
+                }
             }
         }
-        guard !done.isEmpty else { throw PipelineError.nothingAnalysed(failed: failures) }
-        try output.write(encodeJSON(provenance), to: "run.json")
+        guard !done.isEmpty else {
+            folder.abandon()
+            throw PipelineError.nothingAnalysed(failed: failures)
+        }
+        var complete = provenance
+        complete.status = "complete"
+        try output.write(encodeJSON(complete), to: "run.json")
         return SegmentationOutcome(segmented: done, failures: failures)
     }
 }
