@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Aggregates", targets: ["Aggregates"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "RandomForest", targets: ["RandomForest"]),
         .library(name: "Synthesis", targets: ["Synthesis"]),
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Training", targets: ["Training"]),
@@ -47,6 +48,8 @@ let package = Package(
 
         // Libraries.
         .target(name: "Randomness"),
+        // Random forests (Gini, bootstrap, √F features per split, trees in parallel) and their file.
+        .target(name: "RandomForest", dependencies: ["Randomness"]),
         .target(
             name: "ImageCore",
             dependencies: [
@@ -109,6 +112,7 @@ let package = Package(
         .testTarget(
             name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageCore", "TestSupport"]),
+        .testTarget(name: "RandomForestTests", dependencies: ["RandomForest", "Randomness"]),
         .testTarget(name: "AggregatesTests", dependencies: ["Aggregates", "Statistics", "ImageCore", "TestSupport"]),
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport"],

@@ -11,10 +11,12 @@ out="${2:-bench-out/soak}"
 swift build -c release --product sootctl >/dev/null
 rm -rf "$out"
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"
 .build/release/sootctl synth --out "$out/synth" --count "$n" --size 640x480 --pixel-size 0.8 --seed 42 >/dev/null
 small=$(( n / 10 ))
 mkdir -p "$out/subset"
-ls "$out/synth/images" | head -n "$small" | while read -r f; do ln -s "$(pwd)/$out/synth/images/$f" "$out/subset/$f"; done
+files=("$out"/synth/images/*.png)
+for f in "${files[@]:0:$small}"; do ln -s "$f" "$out/subset/$(basename "$f")"; done
 for set in subset synth/images; do
     count=$(ls "$out/$set" | wc -l)
     /usr/bin/time -f "%e %M" -o "$out/time.txt" .build/release/sootctl analyze "$out/$set" --out "$out/run-$count" >/dev/null 2>"$out/stderr-$count.txt" || true

@@ -28,10 +28,20 @@ public struct BatchInputs: Sendable {
     /// Masks to analyse instead of segmenting (`analyze --mask`).
     public var masks: MaskSource?
 
+    /// Inputs (by position) whose stem an earlier input has, with that input (computed once).
+    let duplicates: [Int: String]
+
     public init(inputs: InputList, pixelSizes: PixelSizeRule = PixelSizeRule(), masks: MaskSource? = nil) throws {
         self.inputs = inputs
         self.pixelSizes = pixelSizes
         self.masks = masks
+        var seen: [String: String] = [:]
+        var later: [Int: String] = [:]
+        for (k, file) in inputs.files.enumerated() {
+            let s = stem(of: file)
+            if let first = seen[s] { later[k] = first } else { seen[s] = file }
+        }
+        duplicates = later
         guard !inputs.files.isEmpty else { throw PipelineError.noInputs }
         if case let .file(path)? = masks, inputs.files.count > 1 { throw PipelineError.singleMaskForManyImages(path) }
     }
@@ -51,10 +61,13 @@ public struct BatchInputs: Sendable {
     /// Loads input `k`, checking its stem against the earlier ones and its pixel size.
     func load(_ k: Int) throws -> LoadedImage {
         let path = inputs.files[k]
-        if let duplicate = inputs.duplicateStems.first(where: { $0.file == path }) {
-            throw PipelineError.duplicateStem(path, first: duplicate.first)
-        }
+        try checkStem(k)
         return try LoadedImage(path: path, pixelSizes: pixelSizes)
+    }
+
+    /// Throws when an earlier input has the same stem as input `k` (their outputs would collide).
+    func checkStem(_ k: Int) throws {
+        if let first = duplicates[k] { throw PipelineError.duplicateStem(inputs.files[k], first: first) }
     }
 }
 
@@ -112,6 +125,7 @@ public struct AnalysisRun: Sendable {
             events(.started(index: n, total: mine.count, stem: stem(of: path)))
             var stored = StoredImage(index: k, file: path, fingerprint: "", image: .error(file: path, message: ""),
                                      records: [], edmCurves: [], outputs: [])
+            var written: [String] = []
             do {
                 let maskPath = try batch.masks.map { try $0.mask(for: path) }
                 stored.fingerprint = try inputFingerprint(path, mask: maskPath)
@@ -123,11 +137,14 @@ public struct AnalysisRun: Sendable {
                 let given = try maskPath.map { try loaded.readMask($0) }
                 let result = try analyzer.analyze(loaded, mask: given)
                 let outputs = ["masks/\(loaded.stem).png", "overlays/\(loaded.stem).png", ".sootctl/thumbnails/\(loaded.stem).png"]
+                written.append(outputs[0])
                 try ImageWriter.writeMask(loaded.fullSize(result.analysis.mask), to: try output.path(outputs[0]))
                 let overlay = Overlay.analysis(result)
+                written.append(outputs[1])
                 try ImageWriter.writeRGB(width: overlay.width, height: overlay.height, rgb: overlay.bytes,
                                          pixelSize: loaded.pixelSize, to: try output.path(outputs[1]))
                 let small = overlay.thumbnail(maximumWidth: 560)
+                written.append(outputs[2])
                 try ImageWriter.writeRGB(width: small.width, height: small.height, rgb: small.bytes, pixelSize: nil,
                                          to: try output.path(outputs[2]))
                 for w in result.warnings { events(.warning(path: path, message: w)) }
@@ -138,18 +155,10 @@ public struct AnalysisRun: Sendable {
             } catch {
                 events(.failed(path: path, error: error))
                 stored.image = .error(file: path, message: describe(error))
-                // Complete or absent: nothing of a failed image stays.
-                for relative in ["masks/\(stem(of: path)).png", "overlays/\(stem(of: path)).png",
-                                 ".sootctl/thumbnails/\(stem(of: path)).png"] {
-                    let file = (output.root as NSString).appendingPathComponent(relative)
-                    var isDirectory: ObjCBool = false
-                    if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
-                       (try? output.path(relative)) != nil {
-                        try? FileManager.default.removeItem(atPath: file)
-                    }
-                }
+                // Complete or absent: nothing this attempt wrote stays.
+                removeWritten(written, in: output)
             }
-            try folder.store(stored)
+            try folder.store(stored, duplicate: batch.duplicates[k] != nil)
         }
         let all = try folder.storedImages()
         guard all.contains(where: { $0.image.status != .error }) else {
@@ -312,9 +321,7 @@ public struct SegmentationRun: Sendable {
             } catch {
                 failures += 1
                 events(.failed(path: path, error: error))
-                for relative in written where (try? output.path(relative)) != nil {
-                    try? FileManager.default.removeItem(atPath: (output.root as NSString).appendingPathComponent(relative))
-                }
+                removeWritten(written, in: output)
             }
         }
         guard !done.isEmpty else {
@@ -325,5 +332,17 @@ public struct SegmentationRun: Sendable {
         complete.status = "complete"
         try output.write(encodeJSON(complete), to: "run.json")
         return SegmentationOutcome(segmented: done, failures: failures)
+    }
+}
+
+/// Removes the files (relative paths) a failed image's attempt wrote; never an input, never
+/// a folder.
+func removeWritten(_ written: [String], in output: OutputFolder) {
+    for relative in written where (try? output.path(relative)) != nil {
+        let file = (output.root as NSString).appendingPathComponent(relative)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue {
+            try? FileManager.default.removeItem(atPath: file)
+        }
     }
 }

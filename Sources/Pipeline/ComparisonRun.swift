@@ -68,13 +68,12 @@ public struct ComparisonRun: Sendable {
         for (k, path) in files.enumerated() {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
             let name = stem(of: path)
-            let statePath = (folder.imagesFolder as NSString).appendingPathComponent(name + ".json")
+            let statePath = (folder.imagesFolder as NSString)
+                .appendingPathComponent(name + (batch.duplicates[k] != nil ? ".duplicate-\(k)" : "") + ".json")
             var stored = StoredEvaluation(index: k, file: path, fingerprint: "", evaluation: nil, failure: nil,
                                           pictures: [], outputs: [])
             do {
-                if let duplicate = batch.inputs.duplicateStems.first(where: { $0.file == path }) {
-                    throw PipelineError.duplicateStem(path, first: duplicate.first)
-                }
+                try batch.checkStem(k)
                 stored.fingerprint = try inputFingerprint(path, mask: try truth.mask(for: path))
                 if resume, let data = FileManager.default.contents(atPath: statePath),
                    let old = try? JSONDecoder().decode(StoredEvaluation.self, from: data),

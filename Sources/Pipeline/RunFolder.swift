@@ -161,10 +161,12 @@ public final class RunFolder: @unchecked Sendable {
         return present ? stored : nil
     }
 
-    /// Keeps one image's result (atomically).
-    func store(_ image: StoredImage) throws {
+    /// Keeps one image's result (atomically), under its stem; an input whose stem an earlier
+    /// input has is kept under its position, beside it.
+    func store(_ image: StoredImage, duplicate: Bool = false) throws {
         try output.makeFolder(imagesFolder)
-        try writeJSON(image, to: (imagesFolder as NSString).appendingPathComponent(stem(of: image.file) + ".json"))
+        let name = stem(of: image.file) + (duplicate ? ".duplicate-\(image.index)" : "")
+        try writeJSON(image, to: (imagesFolder as NSString).appendingPathComponent(name + ".json"))
     }
 
     /// Every stored image, in input order.

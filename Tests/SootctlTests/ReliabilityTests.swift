@@ -175,6 +175,24 @@ struct DefectRegressionTests {
         #expect(negative.status == 64 && negative.stderr.contains("between 0.001 and 1000 nm per pixel (got -1.0)"))
     }
 
+    @Test("two inputs with one stem: the second is reported, the first's results stay whole")
+    func duplicateStems() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for folder in ["a", "b"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: example, toPath: root.appendingPathComponent("\(folder)/x.png").path)
+        }
+        let out = root.appendingPathComponent("out")
+        let result = try runSootctl(["analyze", root.appendingPathComponent("a/x.png").path, root.appendingPathComponent("b/x.png").path,
+                                     "--classifier", "otsu", "--sizing", "pcm", "--out", out.path])
+        #expect(result.status == 1 && result.stderr.contains("has the same file stem"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("masks/x.png").path))
+        let table = try readCSV(out.appendingPathComponent("images.csv"))
+        #expect(table.count == 3 && table[1][4] == "ok" && table[2][4] == "error")
+        #expect(try readCSV(out.appendingPathComponent("aggregates.csv")).count > 1)
+    }
+
     @Test("an image whose files cannot be written is reported as failed and leaves no rows and no files")
     func failedWrite() throws {
         let root = TestPaths.temporaryFolder()
