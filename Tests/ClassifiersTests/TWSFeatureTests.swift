@@ -1,0 +1,62 @@
+import Classifiers
+import Foundation
+import ImageCore
+import Testing
+
+@Suite("Trainable Weka Segmentation features")
+struct TWSFeatureTests {
+    @Test("67 features: original, 5 Gaussians, 5 Sobel, 40 Hessian, 10 DoG, 6 membrane projections")
+    func names() {
+        #expect(TWSFeatures.count == 67)
+        #expect(TWSFeatures.names.first == "original" && TWSFeatures.names.last == "membrane_min")
+        #expect(Set(TWSFeatures.names).count == 67)
+    }
+
+    @Test("a flat image: blurs equal it, derivatives and differences vanish, projections are the value")
+    func flat() {
+        let image = GrayImage(width: 24, height: 20, value: 0.6)
+        let f = TWSFeatures.compute(image)
+        #expect(f.count == 24 * 20 * 67)
+        let names = TWSFeatures.names
+        let pixel = Array(f[(10 * 24 + 12) * 67..<(10 * 24 + 13) * 67])
+        for (k, name) in names.enumerated() {
+            let v = pixel[k]
+            if name == "original" || name.hasPrefix("gaussian") || ["membrane_mean", "membrane_median", "membrane_max", "membrane_min"].contains(name) {
+                #expect(abs(v - 0.6) < 1e-5, "\(name) = \(v)")
+            } else if name == "membrane_sum" {
+                #expect(abs(v - 0.6 * 30) < 1e-3)
+            } else {
+                #expect(abs(v) < 1e-5, "\(name) = \(v)")
+            }
+        }
+    }
+
+    @Test("a vertical ramp: Sobel magnitude 8 x slope; the Hessian of a parabola has trace 2 x curvature")
+    func derivatives() {
+        var ramp = GrayImage(width: 40, height: 40, value: 0)
+        for r in 0..<40 { for c in 0..<40 { ramp[r, c] = Float(r) * 0.01 } }
+        let f = TWSFeatures.compute(ramp)
+        let names = TWSFeatures.names
+        let centre = (20 * 40 + 20) * 67
+        #expect(abs(f[centre + names.firstIndex(of: "sobel_1")!] - 0.08) < 1e-4)
+        var parabola = GrayImage(width: 40, height: 40, value: 0)
+        for r in 0..<40 { for c in 0..<40 { parabola[r, c] = Float((c - 20) * (c - 20)) * 0.0005 } }
+        let g = TWSFeatures.compute(parabola)
+        // ∂²/∂x² = 0.001 everywhere (blurring a parabola adds a constant only).
+        #expect(abs(g[centre + names.firstIndex(of: "hessian_trace_1")!] - 0.001) < 1e-5)
+        #expect(abs(g[centre + names.firstIndex(of: "hessian_eigenvalue_1_2")!] - 0.001) < 1e-5)
+        #expect(abs(g[centre + names.firstIndex(of: "hessian_determinant_1")!]) < 1e-8)
+    }
+
+    @Test("a dark vertical line: the membrane projection's maximum finds it, the minimum does not")
+    func membrane() {
+        var image = GrayImage(width: 41, height: 41, value: 0)
+        for r in 0..<41 { image[r, 20] = 1 }
+        let f = TWSFeatures.compute(image)
+        let names = TWSFeatures.names
+        let at = (20 * 41 + 20) * 67
+        #expect(f[at + names.firstIndex(of: "membrane_max")!] > 0.99)
+        #expect(f[at + names.firstIndex(of: "membrane_min")!] < 0.2)
+        #expect(f[(20 * 41 + 5) * 67 + names.firstIndex(of: "membrane_max")!] < 0.2)
+    }
+}
