@@ -65,7 +65,7 @@ let package = Package(
             name: "Aggregates", dependencies: ["ImageCore"]),
         .target(
             name: "Classifiers",
-            dependencies: ["ImageCore", "NeuralNet", "Aggregates", "Randomness"]),
+            dependencies: ["ImageCore", "NeuralNet", "Aggregates", "Randomness", "RandomForest"]),
         .target(
             name: "PrimarySizing",
             dependencies: ["ImageCore", "Statistics", "Aggregates"]),
@@ -118,7 +118,7 @@ let package = Package(
             name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "TestSupport"]),
+            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "RandomForest", "TestSupport"]),
         .testTarget(
             name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "Aggregates", "ImageCore", "Synthesis", "TestSupport"]),
         .testTarget(
