@@ -34,14 +34,19 @@ struct ReliabilityTests {
                        environment: reproducible)
     }
 
+    /// Synthetic images analysed once into `root/out`: (images, out, its files).
+    func analysedOnce(_ root: URL) throws -> (images: String, out: String, reference: [String: Data]) {
+        let images = try images(root)
+        let out = root.appendingPathComponent("out").path
+        #expect(try analyze(images, out).status == 0)
+        return (images, out, try folderContents(out))
+    }
+
     @Test("kill -9 at any moment, then the same command: outputs identical to an uninterrupted run, no temporary file left")
     func killAndRerun() throws {
         let root = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        let images = try images(root)
-        let out = root.appendingPathComponent("out").path
-        #expect(try analyze(images, out).status == 0)
-        let reference = try folderContents(out)
+        let (images, out, reference) = try analysedOnce(root)
         #expect(reference.keys.contains("run.json") && reference.keys.contains("aggregates.csv"))
         let binary = TestPaths.packageRoot.appendingPathComponent(".build/release/sootctl").path
         for delay in [0.02, 0.15, 0.3, 0.5, 0.8] {
@@ -95,10 +100,7 @@ struct ReliabilityTests {
     func resume() throws {
         let root = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        let images = try images(root)
-        let out = root.appendingPathComponent("out").path
-        #expect(try analyze(images, out).status == 0)
-        let reference = try folderContents(out)
+        let (images, out, reference) = try analysedOnce(root)
         let resumed = try analyze(images, out, ["--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("6 image(s) finished by an earlier run were kept"))
         // The same results; run.json and the report name the command, now with --resume.
