@@ -53,12 +53,30 @@ public struct TWSSegmenter: Segmenter {
     /// The paper reports TWS with its post-processing: the 1,000 px floor.
     public var defaultPostProcessing: PostProcessing { PostProcessing(minimumAggregatePixels: 1000) }
 
-    /// The image resampled to the working pixel size (area average when shrinking).
+    /// The image resampled to the working pixel size (area average when shrinking) and
+    /// flattened (`flattened`).
     static func working(_ image: GrayImage, pixelSizeNm ps: Double, workingPixelSizeNm: Double) -> GrayImage {
         let scale = ps / workingPixelSizeNm
-        guard abs(scale - 1) > 1e-3 else { return image }
+        guard abs(scale - 1) > 1e-3 else { return flattened(image, workingPixelSizeNm: workingPixelSizeNm) }
         let w = max(Int((Double(image.width) * scale).rounded()), 1), h = max(Int((Double(image.height) * scale).rounded()), 1)
-        return resize(image, width: w, height: h, method: scale < 1 ? .area : .bilinear)
+        return flattened(resize(image, width: w, height: h, method: scale < 1 ? .area : .bilinear),
+                         workingPixelSizeNm: workingPixelSizeNm)
+    }
+
+    /// Divides the working image by its background (a grey closing with a disk of 32 nm
+    /// radius, smoothed by a Gaussian of 64 nm), scaled so the background is 0.65. A deviation
+    /// from TWS, which computes its features on the raw image: an illumination gradient then
+    /// passes for soot. Leave-one-image-out on the shared images (100 trees, 1000 px floor,
+    /// measured once): raw features 0.939 / 0.941 / 0.31 / 0.934 (A9, A6, Case1, RU_FI), with
+    /// this flattening 0.946 / 0.960 / 0.840 / 0.922.
+    static func flattened(_ image: GrayImage, workingPixelSizeNm: Double) -> GrayImage {
+        guard image.width >= 8, image.height >= 8 else { return image }
+        let radius = max(Int((32 / workingPixelSizeNm).rounded()), 1)
+        let closed = close(image, .disk(radius: radius, shape: .euclidean))
+        let background = gaussianFilter(closed, sigma: 64 / workingPixelSizeNm)
+        var out = image
+        for i in 0..<out.count { out.pixels[i] = min(max(image.pixels[i] / max(background.pixels[i], 1e-3) * 0.65, 0), 1) }
+        return out
     }
 
     public func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation {
