@@ -11,6 +11,14 @@ public enum MergeRun {
     ///   a shard missing or given twice.
     public static func run(_ runs: [String], into output: OutputFolder, commandLine: [String]) throws -> AnalysisOutcome {
         guard !runs.isEmpty else { throw PipelineError.cannotMerge("no run folders given") }
+        // The merged folder is written afresh: it must be none of the runs, and in none of them.
+        let target = OutputFolder.resolved(output.root) + "/"
+        for run in runs {
+            let source = OutputFolder.resolved(run) + "/"
+            guard !target.hasPrefix(source), !source.hasPrefix(target) else {
+                throw PipelineError.cannotMerge("--out \(output.root) overlaps the run folder \(run); choose another --out")
+            }
+        }
         var states: [(path: String, state: RunState, provenance: RunProvenance, images: [StoredImage])] = []
         for path in runs {
             let statePath = (path as NSString).appendingPathComponent(".sootctl/state.json")

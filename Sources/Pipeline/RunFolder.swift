@@ -129,16 +129,15 @@ public final class RunFolder: @unchecked Sendable {
     /// Removes the outputs of the run this folder holds.
     func reset() throws {
         let fm = FileManager.default
-        for stored in (try? storedImages()) ?? [] {
-            for relative in stored.outputs { try? fm.removeItem(atPath: (output.root as NSString).appendingPathComponent(relative)) }
-        }
-        for name in Self.tableNames { try? fm.removeItem(atPath: (output.root as NSString).appendingPathComponent(name)) }
+        var listed = ((try? storedImages()) ?? []).flatMap(\.outputs) + Self.tableNames
         // compare's figures.
         let figures = (output.root as NSString).appendingPathComponent("figures")
         for name in (try? fm.contentsOfDirectory(atPath: figures)) ?? []
         where ["density.", "truth_ratio.", "edm_ratio.", "powerlaw_"].contains(where: name.hasPrefix) {
-            try? fm.removeItem(atPath: (figures as NSString).appendingPathComponent(name))
+            listed.append("figures/" + name)
         }
+        // Never an input: a folder given as --mask may hold the masks an earlier run wrote.
+        removeWritten(listed, in: output)
         try? fm.removeItem(atPath: imagesFolder)
         try? fm.removeItem(atPath: statePath)
         state = nil

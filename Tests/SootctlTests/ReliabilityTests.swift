@@ -146,6 +146,24 @@ struct ReliabilityTests {
         let missing = try runSootctl(["merge", shards[0], shards[2], "--out", root.appendingPathComponent("m2").path])
         #expect(missing.status != 0 && missing.stderr.contains("shard(s) 2/3 missing"))
         #expect(try runSootctl(["analyze", images, "--shard", "4/3", "--out", single]).status == 64)
+        // --out must not overlap a run: the shard's files stay as they were.
+        let before = try folderContents(shards[1])
+        let into = try runSootctl(["merge"] + shards + ["--out", shards[1]])
+        #expect(into.status != 0 && into.stderr.contains("overlaps the run folder"))
+        #expect(try folderContents(shards[1]) == before)
+    }
+
+    @Test("the masks an earlier run wrote, given back with --mask into the same --out, are never removed")
+    func earlierMasksAsInput() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (images, out, reference) = try analysedOnce(root)
+        let masks = reference.keys.filter { $0.hasPrefix("masks/") }
+        #expect(masks.count == 6)
+        let again = try analyze(images, out, ["--mask", out + "/masks"])
+        #expect(again.status != 0 && again.stderr.contains("refusing to overwrite"))
+        let after = try folderContents(out)
+        for name in masks { #expect(after[name] == reference[name], "\(name) was changed or removed") }
     }
 }
 
