@@ -136,17 +136,14 @@ public struct AnalysisRun: Sendable {
                 let loaded = try batch.load(k)
                 let given = try maskPath.map { try loaded.readMask($0) }
                 let result = try analyzer.analyze(loaded, mask: given)
-                let outputs = ["masks/\(loaded.stem).png", "overlays/\(loaded.stem).png", ".sootctl/thumbnails/\(loaded.stem).png"]
-                written.append(outputs[0])
-                try ImageWriter.writeMask(loaded.fullSize(result.analysis.mask), to: try output.path(outputs[0]))
                 let overlay = Overlay.analysis(result)
-                written.append(outputs[1])
-                try ImageWriter.writeRGB(width: overlay.width, height: overlay.height, rgb: overlay.bytes,
-                                         pixelSize: loaded.pixelSize, to: try output.path(outputs[1]))
+                try writeImageFiles(loaded, mask: loaded.fullSize(result.analysis.mask), overlay: overlay, into: output,
+                                    recording: &written)
                 let small = overlay.thumbnail(maximumWidth: 560)
-                written.append(outputs[2])
-                try ImageWriter.writeRGB(width: small.width, height: small.height, rgb: small.bytes, pixelSize: nil,
-                                         to: try output.path(outputs[2]))
+                try record(".sootctl/thumbnails/\(loaded.stem).png", in: &written, output) {
+                    try ImageWriter.writeRGB(width: small.width, height: small.height, rgb: small.bytes, pixelSize: nil, to: $0)
+                }
+                let outputs = written
                 for w in result.warnings { events(.warning(path: path, message: w)) }
                 stored.image = result.summary
                 stored.records = result.records
@@ -299,17 +296,12 @@ public struct SegmentationRun: Sendable {
                     mask = kept
                 }
                 let full = loaded.fullSize(mask)
-                written.append("masks/\(loaded.stem).png")
-                try ImageWriter.writeMask(full, to: try output.path(written[0]))
-                let canvas = Overlay.mask(loaded, mask: full, excluded: excluded.map(loaded.fullSize))
-                written.append("overlays/\(loaded.stem).png")
-                try ImageWriter.writeRGB(width: canvas.width, height: canvas.height, rgb: canvas.bytes,
-                                         pixelSize: loaded.pixelSize, to: try output.path(written[1]))
+                try writeImageFiles(loaded, mask: full, overlay: Overlay.mask(loaded, mask: full, excluded: excluded.map(loaded.fullSize)),
+                                    into: output, recording: &written)
                 if probability, let p = segmented.segmentation.probability {
                     var plane = GrayImage(width: loaded.original.width, height: loaded.original.height, pixelSize: loaded.pixelSize)
                     for i in 0..<p.count { plane.pixels[i] = p.pixels[i] }
-                    written.append("probability/\(loaded.stem).png")
-                    try ImageWriter.writePNG16(plane, to: try output.path(written[2]))
+                    try record("probability/\(loaded.stem).png", in: &written, output) { try ImageWriter.writePNG16(plane, to: $0) }
                 }
                 for w in segmented.segmentation.warnings { events(.warning(path: path, message: w)) }
                 if !raw, let reason = detectSegmentationFailure(segmented.mask, options: configuration.aggregateOptions) {
@@ -332,6 +324,21 @@ public struct SegmentationRun: Sendable {
         complete.status = "complete"
         try output.write(encodeJSON(complete), to: "run.json")
         return SegmentationOutcome(segmented: done, failures: failures)
+    }
+}
+
+/// Writes one per-image file, recording its path first so that a failure removes it.
+func record(_ relative: String, in written: inout [String], _ output: OutputFolder, _ write: (String) throws -> Void) throws {
+    written.append(relative)
+    try write(try output.path(relative))
+}
+
+/// `masks/STEM.png` and `overlays/STEM.png` of one image (the pixel size in both).
+func writeImageFiles(_ loaded: LoadedImage, mask: BinaryMask, overlay: RGBCanvas, into output: OutputFolder,
+                     recording written: inout [String]) throws {
+    try record("masks/\(loaded.stem).png", in: &written, output) { try ImageWriter.writeMask(mask, to: $0) }
+    try record("overlays/\(loaded.stem).png", in: &written, output) {
+        try ImageWriter.writeRGB(width: overlay.width, height: overlay.height, rgb: overlay.bytes, pixelSize: loaded.pixelSize, to: $0)
     }
 }
 
