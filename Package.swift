@@ -71,7 +71,7 @@ let package = Package(
             dependencies: ["ImageCore", "Statistics", "Aggregates"]),
         .target(
             name: "Training",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics"]),
         .target(
             name: "Report",
             dependencies: ["ImageCore", "Statistics", "PrimarySizing"]),
@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(name: "analyze-one", dependencies: ["Pipeline", "ImageCore"], path: "Examples/AnalyzeOne"),
         .executableTarget(
             name: "sootbench",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing", "RandomForest"]),
 
         // Mutation fuzzing of the decoders through `sootctl info` (scripts/fuzz.sh).
         .executableTarget(name: "sootfuzz", dependencies: ["Randomness"]),
@@ -118,14 +118,15 @@ let package = Package(
             name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "RandomForest", "TestSupport"]),
+            name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "RandomForest", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "PrimarySizingTests", dependencies: ["PrimarySizing", "Statistics", "Aggregates", "ImageCore", "Synthesis", "TestSupport"]),
         .testTarget(
             name: "SynthesisTests",
             dependencies: ["Synthesis", "Statistics", "Aggregates", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "Statistics", "Aggregates", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

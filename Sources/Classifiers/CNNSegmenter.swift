@@ -4,7 +4,7 @@ import NeuralNet
 
 /// The CNN classifier (METHODS.md 3.5): an FPN from a model file, run on the whole image,
 /// thresholded at p > 0.5. Post-processing by default is the paper's rolling ball + 1,000 px.
-public final class CNNSegmenter: Segmenter, @unchecked Sendable {
+public final class CNNSegmenter: ModelFileSegmenter, @unchecked Sendable {
     public var name: String { "cnn" }
     public let modelPath: String
     private let predictor: SegmentationPredictor
@@ -23,19 +23,9 @@ public final class CNNSegmenter: Segmenter, @unchecked Sendable {
 
     /// Where `cnn` looks for its default model, first match wins: `$SOOTCTL_MODEL`, then
     /// `models/default.safetensors` beside the executable, in its `../share/sootctl/`, and in
-    /// the current directory.
+    /// the current directory (`installedModelCandidates`).
     public static func defaultModelCandidates(executablePath: String = CommandLine.arguments.first ?? "") -> [String] {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["SOOTCTL_MODEL"], !env.isEmpty { candidates.append(env) }
-        let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        candidates.append(exe.appendingPathComponent("models/default.safetensors").path)
-        candidates.append(exe.appendingPathComponent("../share/sootctl/default.safetensors").standardized.path)
-        // Inside a SwiftPM checkout the binary is in .build/<config>/ (a link to
-        // .build/<triple>/<config>/): the repository's models/.
-        candidates.append(exe.appendingPathComponent("../../models/default.safetensors").standardized.path)
-        candidates.append(exe.appendingPathComponent("../../../models/default.safetensors").standardized.path)
-        candidates.append(FileManager.default.currentDirectoryPath + "/models/default.safetensors")
-        return candidates
+        installedModelCandidates(fileName: "default.safetensors", environmentVariable: "SOOTCTL_MODEL", executablePath: executablePath)
     }
 
     /// Loads the default model.

@@ -8,6 +8,8 @@ public enum ClassifierError: LocalizedError, Equatable, Sendable {
     case missingPixelSize(neededBy: String)
     /// `cnn` was asked for without a model file and no default model is installed.
     case noModelInstalled(searched: [String])
+    /// `tws` was asked for without a model file and no default TWS model is installed.
+    case noTWSModelInstalled(searched: [String])
     /// The model file could not be loaded.
     case modelUnreadable(path: String, reason: String)
     /// The image is too small or degenerate for the method.
@@ -21,6 +23,9 @@ public enum ClassifierError: LocalizedError, Equatable, Sendable {
         case let .noModelInstalled(searched):
             return "no CNN model is installed (looked in: \(searched.joined(separator: ", "))); "
                 + "pass --model FILE with a safetensors or PyTorch checkpoint of an FPN"
+        case let .noTWSModelInstalled(searched):
+            return "no TWS model is installed (looked in: \(searched.joined(separator: ", "))); "
+                + "pass --model FILE with a model written by `sootctl train --classifier tws`"
         case let .modelUnreadable(path, reason):
             return "\(path): cannot load the model: \(reason)"
         case let .unusableImage(reason):
@@ -66,6 +71,30 @@ extension Segmenter {
     public func segment(_ image: GrayImage) throws -> Segmentation {
         try segment(image, pixelSizeNm: image.pixelSize?.nanometersPerPixel)
     }
+}
+
+/// A classifier that runs a model read from a file (`cnn`, `tws`): runs record the file.
+public protocol ModelFileSegmenter: Segmenter {
+    var modelPath: String { get }
+}
+
+/// Where a classifier looks for its installed model `fileName`, first match wins: the
+/// environment variable, then `models/FILE` beside the executable, `../share/sootctl/FILE`
+/// beside it, the repository's `models/` when the executable is a SwiftPM build
+/// (`.build/<config>/`, a link to `.build/<triple>/<config>/`), and `models/FILE` in the
+/// current directory.
+public func installedModelCandidates(fileName: String, environmentVariable: String,
+                                     executablePath: String = CommandLine.arguments.first ?? "") -> [String] {
+    var candidates: [String] = []
+    if let env = ProcessInfo.processInfo.environment[environmentVariable], !env.isEmpty { candidates.append(env) }
+    let exe = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
+    candidates.append(exe.appendingPathComponent("models/\(fileName)").path)
+    candidates.append(exe.appendingPathComponent("../share/sootctl/\(fileName)").standardized.path)
+    candidates.append(exe.appendingPathComponent("../../models/\(fileName)").standardized.path)
+    candidates.append(exe.appendingPathComponent("../../../models/\(fileName)").standardized.path)
+    candidates.append(FileManager.default.currentDirectoryPath + "/models/\(fileName)")
+    var seen = Set<String>()
+    return candidates.filter { seen.insert($0).inserted }
 }
 
 /// Checks a pixel size given to a classifier that needs one.

@@ -190,6 +190,11 @@ extension Evaluation {
         page.table(segmentationTable, headers: ["Classifier", "Variant", "FP %", "FN %", "Accuracy %", "Failed images", "IoU",
                                                 "IoU incl. failed", "Aggregates", "Matched", "Added", "Removed", "Truth aggregates",
                                                 "Δda,m %", "Δda,g %"], csvName: "segmentation.csv")
+        let classifiers = Set(variants.map(\.classifier))
+        page.table(PaperFigures.segmentationTable(for: classifiers),
+                   headers: ["Paper (60 images, 158 aggregates)", "IoU excl. (incl.) failed", "Failed images", "Aggregates (added / removed)",
+                             "Δda,m", "Δda,g"],
+                   caption: "The paper's Table 3 for the same classifiers' recommended variants, for comparison.")
         page.heading("Masks on sample images (Figure 4)")
         page.paragraph("Each classifier's recommended variant tinted in blue with a red outline; the truth outlined in white.")
         for pictures in samples { page.gallery(pictures) }
@@ -198,6 +203,8 @@ extension Evaluation {
         page.heading("Primary particle size (Table 4, Figures 6-7)")
         page.table(sizingTable, headers: ["Mask", "Method", "Aggregates", "Sized", "dp,g (nm)", "σg", "dp median (nm)"],
                    csvName: "sizing.csv")
+        page.table(PaperFigures.sizingTable(for: classifiers), headers: ["Paper: mask", "Hough", "EDM-SBS", "PCM", "EDM-WS"],
+                   caption: "The paper's Table 4: dp,g in nm (σg), for comparison.")
         page.figure(truthRatioFigure, caption: "Boxes: 25th-75th percentile; whiskers: 1.5 IQR (log scale).", file: figureFiles["truth_ratio"])
         if let fig = edmRatioFigure { page.figure(fig, caption: "Per aggregate, same mask.", file: figureFiles["edm_ratio"]) }
         page.heading("Power law dp = dp,100 (da/100 nm)^D_TEM (Table 5, Figure 8)")

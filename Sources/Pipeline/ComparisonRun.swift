@@ -55,6 +55,7 @@ public struct ComparisonRun: Sendable {
         for c in classifiers { segmenters.append(try configuration.makeSegmenter(c)) }
         var provenance = provenance
         if let cnn = segmenters.lazy.compactMap({ $0 as? CNNSegmenter }).first { try provenance.recordModel(cnn.modelPath) }
+        if let tws = segmenters.lazy.compactMap({ $0 as? TWSSegmenter }).first { try provenance.recordTWSModel(tws.modelPath) }
         let folder = try RunFolder(output)
         defer { folder.release() }
         let files = batch.inputs.files

@@ -7,7 +7,7 @@ import PrimarySizing
 
 /// The aggregate classifiers (segmentation methods).
 public enum ClassifierName: String, Sendable, Codable, CaseIterable {
-    case cnn, kmeans, otsu
+    case cnn, kmeans, otsu, tws
 }
 
 /// What happens to aggregates that touch the image border.
@@ -25,6 +25,8 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
     public var classifier: ClassifierName = .cnn
     /// The CNN's model file; nil: the installed default model.
     public var modelPath: String?
+    /// The TWS classifier's model file; nil: the installed default TWS model.
+    public var twsModelPath: String?
     /// Close-then-open rolling ball after the classifier; nil: the classifier's default (on for
     /// cnn, off for kmeans and otsu, whose own output already includes one).
     public var rollingBall: Bool?
@@ -42,7 +44,7 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case classifier, modelPath = "model", rollingBall = "rolling_ball", minimumPixels = "min_pixels", border
+        case classifier, modelPath = "model", twsModelPath = "tws_model", rollingBall = "rolling_ball", minimumPixels = "min_pixels", border
         case keepFailed = "keep_failed", sizing, diskShape = "disk_shape"
     }
 
@@ -52,6 +54,7 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(classifier, forKey: .classifier)
         try c.encode(modelPath, forKey: .modelPath)
+        try c.encode(twsModelPath, forKey: .twsModelPath)
         try c.encode(rollingBall, forKey: .rollingBall)
         try c.encode(minimumPixels, forKey: .minimumPixels)
         try c.encode(border, forKey: .border)
@@ -85,7 +88,16 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
         return o
     }
 
-    /// Builds the classifier (loads the CNN once).
+    /// The model file option of a classifier: `modelPath` for cnn, `twsModelPath` for tws.
+    public mutating func setModelPath(_ path: String?, for classifier: ClassifierName) {
+        switch classifier {
+        case .cnn: modelPath = path
+        case .tws: twsModelPath = path
+        case .kmeans, .otsu: break
+        }
+    }
+
+    /// Builds the classifier (loads a model once).
     public func makeSegmenter(_ name: ClassifierName? = nil) throws -> any Segmenter {
         switch name ?? classifier {
         case .otsu:
@@ -98,6 +110,9 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
             NeuralNetRuntime.keepLargeAllocationsInHeap()
             if let modelPath { return try CNNSegmenter(modelPath: modelPath) }
             return try CNNSegmenter.defaultModel()
+        case .tws:
+            if let twsModelPath { return try TWSSegmenter(modelPath: twsModelPath) }
+            return try TWSSegmenter.defaultModel()
         }
     }
 }

@@ -59,7 +59,7 @@ public final class Analyzer: Sendable {
     }
 
     /// The model file of the CNN, when it is the classifier.
-    public var modelPath: String? { (segmenter as? CNNSegmenter)?.modelPath }
+    public var modelPath: String? { (segmenter as? any ModelFileSegmenter)?.modelPath }
 
     /// What needs the pixel size, for errors: the classifier, or the measurement of given masks.
     var pixelSizeUser: String {

@@ -17,7 +17,10 @@ public struct RunProvenance: Codable, Sendable {
     /// compare: every classifier it ran (the configuration's `classifier` is then the first).
     public var classifiers: [String]?
     /// The CNN model file and its SHA-256, when a CNN ran.
+    /// The classifier's model file (segment, analyze); compare's CNN model.
     public var model: ModelFile?
+    /// compare's TWS model.
+    public var twsModel: ModelFile?
     /// `--pixel-size` and `--pixel-sizes` as given.
     public var pixelSizeNm: Double?
     public var pixelSizeTable: String?
@@ -38,7 +41,7 @@ public struct RunProvenance: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model
+        case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model, twsModel = "tws_model"
         case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date, status, shard
         case masks, mergedFrom = "merged_from"
     }
@@ -73,6 +76,11 @@ public struct RunProvenance: Codable, Sendable {
         model = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
     }
 
+    /// Records compare's TWS model file and its SHA-256.
+    public mutating func recordTWSModel(_ path: String) throws {
+        twsModel = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
+    }
+
     /// Rows for a report's "How this was made" table.
     public var reportRows: [[String]] {
         var rows: [[String]] = [
@@ -84,10 +92,11 @@ public struct RunProvenance: Codable, Sendable {
         else { rows.append(["classifier", configuration.classifier.rawValue]) }
         if let shard { rows.append(["shard", shard]) }
         if let mergedFrom { rows.append(["merged from", mergedFrom.joined(separator: ", ")]) }
-        if let model { rows.append(["model", "\(model.path) (sha256 \(model.sha256))"]) }
+        if let model { rows.append([twsModel == nil ? "model" : "cnn model", "\(model.path) (sha256 \(model.sha256))"]) }
+        if let twsModel { rows.append(["tws model", "\(twsModel.path) (sha256 \(twsModel.sha256))"]) }
         let rb = configuration.rollingBall.map { $0 ? "on" : "off" }
             ?? (classifiers == nil ? (configuration.rollingBall(for: configuration.classifier) ? "on" : "off")
-                : "on for cnn, off for kmeans and otsu")
+                : "on for cnn, off for kmeans, otsu and tws")
         rows += [
             ["post-processing", "rolling ball \(rb), minimum \(configuration.minimumPixels) px, border \(configuration.border.rawValue)"],
             ["sizing", configuration.sizing.isEmpty ? "none" : configuration.sizing.map(\.rawValue).joined(separator: ", ")],

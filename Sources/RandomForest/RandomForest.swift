@@ -28,6 +28,16 @@ public struct RandomForest: Sendable, Equatable {
         }
 
         public var nodeCount: Int { feature.count }
+
+        /// Whether every split node names a feature below `featureCount` and children after
+        /// itself inside the tree (what `ForestFile` checks on reading): walks then end.
+        public func isWellFormed(featureCount: Int) -> Bool {
+            guard !feature.isEmpty, threshold.count == feature.count, left.count == feature.count else { return false }
+            for k in feature.indices where feature[k] >= 0 {
+                guard Int(feature[k]) < featureCount, left[k] > Int32(k), Int(left[k]) + 1 < feature.count else { return false }
+            }
+            return true
+        }
         public var depth: Int {
             func walk(_ k: Int) -> Int { feature[k] < 0 ? 0 : 1 + max(walk(Int(left[k])), walk(Int(left[k]) + 1)) }
             return feature.isEmpty ? 0 : walk(0)
@@ -86,6 +96,7 @@ public struct RandomForest: Sendable, Equatable {
 
     /// Class-1 probability of each row (row-major, `featureCount` values each), rows in parallel.
     public func probabilities(_ rows: [Float]) -> [Float] {
+        precondition(trees.allSatisfy { $0.isWellFormed(featureCount: featureCount) }, "a tree points outside itself")
         let n = rows.count / featureCount
         var out = [Float](repeating: 0, count: n)
         let chunk = max(1, (n + 63) / 64)
@@ -94,10 +105,29 @@ public struct RandomForest: Sendable, Equatable {
             rows.withUnsafeBufferPointer { x in
                 let xptr = x.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: (n + chunk - 1) / chunk) { c in
-                    for r in (c * chunk)..<min(n, (c + 1) * chunk) {
-                        var sum: Float = 0
-                        for tree in trees { sum += tree.probability(xptr + r * featureCount) }
-                        optr[r] = sum / Float(max(trees.count, 1))
+                    // Tree by tree over blocks of rows: a tree's nodes stay in cache.
+                    var start = c * chunk
+                    let end = min(n, (c + 1) * chunk)
+                    while start < end {
+                        let stop = min(end, start + 256)
+                        for r in start..<stop { optr[r] = 0 }
+                        for tree in trees {
+                            // Children and features were checked when the tree was built or read.
+                            tree.feature.withUnsafeBufferPointer { f in
+                                tree.left.withUnsafeBufferPointer { l in
+                                    tree.threshold.withUnsafeBufferPointer { t in
+                                        for r in start..<stop {
+                                            let row = xptr + r * featureCount
+                                            var k = 0
+                                            while f[k] >= 0 { k = Int(l[k]) + (row[Int(f[k])] <= t[k] ? 0 : 1) }
+                                            optr[r] += t[k]
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        for r in start..<stop { optr[r] /= Float(max(trees.count, 1)) }
+                        start = stop
                     }
                 }
             }
@@ -123,7 +153,10 @@ struct TreeBuilder {
         tree.feature.append(-1); tree.threshold.append(0); tree.left.append(-1)
         var stack: [(node: Int, lower: Int, upper: Int, depth: Int)] = [(0, 0, rows.count, 0)]
         var order = [Int](repeating: 0, count: 0)
-        var scratch = [(value: Float, label: UInt8)]()
+        // A node's values of one feature with their labels, packed so that a plain integer
+        // sort orders them by value: order-preserving bits of the float, then the label.
+        var scratch = [UInt64]()
+        var radixBuffer = [UInt64]()
         while let (node, lower, upper, depth) = stack.popLast() {
             let count = upper - lower
             var positives = 0
@@ -151,20 +184,23 @@ struct TreeBuilder {
                 let base = f * rowCount
                 for i in lower..<upper {
                     let r = Int(rows[i])
-                    scratch.append((columns[base + r], labels[r]))
+                    scratch.append(Self.pack(columns[base + r], labels[r]))
                 }
-                scratch.sort { $0.value < $1.value }
-                guard scratch[0].value < scratch[count - 1].value else { continue }
+                Self.sortKeys(&scratch, buffer: &radixBuffer)
+                guard Self.value(scratch[0]) < Self.value(scratch[count - 1]) else { continue }
                 var leftCount = 0, leftPositives = 0
+                var current = Self.value(scratch[0])
                 for i in 0..<(count - 1) {
                     leftCount += 1
-                    leftPositives += Int(scratch[i].label)
-                    guard scratch[i].value < scratch[i + 1].value else { continue }
+                    leftPositives += Int(scratch[i] & 1)
+                    let next = Self.value(scratch[i + 1])
+                    defer { current = next }
+                    guard current < next else { continue }
                     let rightCount = count - leftCount, rightPositives = positives - leftPositives
                     let gini = Self.weightedGini(leftCount, leftPositives) + Self.weightedGini(rightCount, rightPositives)
                     if best == nil || gini < best!.gini - 1e-12 {
                         // The midpoint, as scikit-learn and Weka place it.
-                        best = (gini, f, scratch[i].value + (scratch[i + 1].value - scratch[i].value) / 2)
+                        best = (gini, f, current + (next - current) / 2)
                     }
                 }
             }
@@ -185,6 +221,48 @@ struct TreeBuilder {
             stack.append((leftNode, lower, i, depth + 1))
         }
         return tree
+    }
+
+    /// A value and its label as one integer whose order is the value's (negative floats
+    /// bit-flipped, positive ones with the sign bit set), the label in the lowest bit.
+    @inline(__always) static func pack(_ value: Float, _ label: UInt8) -> UInt64 {
+        let bits = value.bitPattern
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(ordered) << 1 | UInt64(label & 1)
+    }
+
+    /// Sorts `pack`ed keys (33 significant bits): three 11-bit radix passes for large nodes,
+    /// the standard sort for small ones.
+    static func sortKeys(_ keys: inout [UInt64], buffer: inout [UInt64]) {
+        let n = keys.count
+        guard n > 256 else { keys.sort(); return }
+        if buffer.count < n { buffer = [UInt64](repeating: 0, count: n) }
+        var counts = [Int](repeating: 0, count: 2048)
+        keys.withUnsafeMutableBufferPointer { a in
+            buffer.withUnsafeMutableBufferPointer { b in
+                var source = a.baseAddress!, target = b.baseAddress!
+                for shift in [UInt64(0), 11, 22] {
+                    for d in 0..<2048 { counts[d] = 0 }
+                    for i in 0..<n { counts[Int((source[i] >> shift) & 2047)] += 1 }
+                    var total = 0
+                    for d in 0..<2048 { let c = counts[d]; counts[d] = total; total += c }
+                    for i in 0..<n {
+                        let key = source[i], d = Int((key >> shift) & 2047)
+                        target[counts[d]] = key
+                        counts[d] += 1
+                    }
+                    swap(&source, &target)
+                }
+                // Three passes leave the result in the buffer.
+                if source != a.baseAddress! { a.baseAddress!.update(from: source, count: n) }
+            }
+        }
+    }
+
+    /// The value of a `pack`ed key.
+    @inline(__always) static func value(_ key: UInt64) -> Float {
+        let ordered = UInt32(truncatingIfNeeded: key >> 1)
+        return Float(bitPattern: ordered & 0x8000_0000 != 0 ? ordered & 0x7FFF_FFFF : ~ordered)
     }
 
     @inline(__always) static func weightedGini(_ n: Int, _ p: Int) -> Double { weightedGiniImpurity(rows: n, positives: p) }

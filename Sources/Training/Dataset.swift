@@ -15,6 +15,15 @@ public struct TrainingSample: Sendable {
 /// A data folder in CarbonBlackSegmentation's layout: `train/input`, `train/ground_truth`,
 /// `val/input`, `val/ground_truth`, images and masks paired by file stem (PNG or TIFF).
 /// An optional `pixel_sizes.csv` (`stem,pixel_size_nm`) supplies pixel sizes the files lack.
+/// An image and its ground-truth mask, by stem.
+public struct LabelledImage: Sendable {
+    public var name: String
+    public var path: String
+    /// The image, with its pixel size when known.
+    public var image: GrayImage
+    public var mask: BinaryMask
+}
+
 public struct SegmentationDataset: Sendable {
     public var train: [TrainingSample]
     public var validation: [TrainingSample]
@@ -60,7 +69,22 @@ public struct SegmentationDataset: Sendable {
 
     static func split(_ root: String, _ name: String, pixelSizes: [String: Double],
                       configuration: TrainingConfiguration) throws -> [TrainingSample] {
+        try labelledImages(root, name, pixelSizes: pixelSizes).map { pair in
+            let ps = pair.image.pixelSize?.nanometersPerPixel
+            let scale = configuration.modelPixelSizeNm.flatMap { target in ps.map { $0 / target } } ?? configuration.defaultScale
+            return makeSample(name: pair.name, image: pair.image, mask: pair.mask, scale: scale)
+        }
+    }
+
+    /// The image/mask pairs of one split (`train`, `val`) of a data folder, by stem, each image
+    /// carrying its pixel size when the table or the file gives one (the table wins).
+    /// - Parameter required: throw when the split folder is absent (else: no pairs).
+    /// - Throws: `TrainingError.invalidData` for unpaired files, unreadable files, size
+    ///   mismatches and masks that are not binary.
+    public static func labelledImages(_ root: String, _ name: String, pixelSizes: [String: Double],
+                                      required: Bool = true) throws -> [LabelledImage] {
         let inputFolder = "\(root)/\(name)/input", truthFolder = "\(root)/\(name)/ground_truth"
+        if !required && !FileManager.default.fileExists(atPath: inputFolder) { return [] }
         let images = files(inputFolder), masks = files(truthFolder)
         let unpairedImages = images.keys.filter { masks[$0] == nil }.sorted()
         let unpairedMasks = masks.keys.filter { images[$0] == nil }.sorted()
@@ -70,7 +94,7 @@ public struct SegmentationDataset: Sendable {
         if !unpairedMasks.isEmpty {
             throw TrainingError.invalidData("no image in \(inputFolder) for: " + unpairedMasks.map { masks[$0]! }.joined(separator: ", "))
         }
-        var samples: [TrainingSample] = []
+        var pairs: [LabelledImage] = []
         for stem in images.keys.sorted() {
             let imagePath = images[stem]!, maskPath = masks[stem]!
             let decoded: DecodedImage, maskImage: DecodedImage
@@ -87,12 +111,13 @@ public struct SegmentationDataset: Sendable {
             guard maskImage.image.pixels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                 throw TrainingError.invalidData("\(maskPath) is not a binary mask (values other than 0 and the maximum)")
             }
-            let ps = PixelSizeRule(table: pixelSizes).nanometersPerPixel(stem: stem, metadata: decoded.info.pixelSize)
-            let scale = configuration.modelPixelSizeNm.flatMap { target in ps.map { $0 / target } } ?? configuration.defaultScale
-            samples.append(makeSample(name: stem, image: decoded.image, mask: BinaryMask(maskImage.image, above: 0.5),
-                                      scale: scale))
+            var image = decoded.image
+            image.pixelSize = PixelSizeRule(table: pixelSizes).resolve(stem: stem, metadata: decoded.info.pixelSize)
+            var mask = BinaryMask(maskImage.image, above: 0.5)
+            mask.pixelSize = image.pixelSize
+            pairs.append(LabelledImage(name: stem, path: imagePath, image: image, mask: mask))
         }
-        return samples
+        return pairs
     }
 
     /// Resamples an image (area average when shrinking) and its mask (area average, > 0.5).

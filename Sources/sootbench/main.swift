@@ -6,6 +6,11 @@
 //
 //   swift run -c release sootbench synth-validate [--count N] [--seed S] [--size WxH] [--pixel-size NM]
 //
+//   swift run -c release sootbench tws [--image PATH] [--pixel-size NM] [--data DIR] [--pixel-sizes CSV] [--trees N] [--repeat N] [--json FILE]
+//
+//   swift run -c release sootbench tws-loo [--data DIR] [--pixel-sizes CSV] [--trees N] [--pixels-per-class N]
+//                                          [--flattening none|closing_nm=..,sigma_nm=..,level=..] [--probabilities DIR] [--json FILE]
+//
 //   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
 //
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
@@ -14,6 +19,7 @@ import Foundation
 import ImageCore
 import NeuralNet
 import Synthesis
+import Classifiers
 
 struct Timing: Encodable {
     let name: String
@@ -219,6 +225,21 @@ do {
         try benchCNN(imagePath: option("--image") ?? "../shared/data/real/images/20180529_A9_003.png",
                      modelPath: option("--model"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
                      repeatCount: Int(option("--repeat") ?? "3") ?? 3)
+    case "tws-loo":
+        let flattening = option("--flattening").map { $0 == "none" ? nil : TWSSegmenter.Flattening(description: $0) }
+            ?? TWSSegmenter.Flattening()
+        try benchTWSLeaveOneOut(folder: option("--data") ?? "../shared/data/real",
+                                pixelSizes: try PixelSize.readTable(option("--pixel-sizes") ?? "Benchmarks/real_pixel_sizes.csv"),
+                                trees: Int(option("--trees") ?? "100") ?? 100,
+                                pixelsPerClass: Int(option("--pixels-per-class") ?? "20000") ?? 20000,
+                                flattening: flattening, probabilityFolder: option("--probabilities"), jsonPath: option("--json"))
+    case "tws":
+        try benchTWS(imagePath: option("--image") ?? "../shared/data/real/images/Case1_E7_025.png",
+                     pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4, folder: option("--data") ?? "../shared/data/real",
+                     pixelSizes: try PixelSize.readTable(option("--pixel-sizes") ?? "Benchmarks/real_pixel_sizes.csv"),
+                     trees: Int(option("--trees") ?? "100") ?? 100,
+                     pixelsPerClass: Int(option("--pixels-per-class") ?? "20000") ?? 20000,
+                     repeatCount: Int(option("--repeat") ?? "3") ?? 3, jsonPath: option("--json"))
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let example = readmeExample()
@@ -229,7 +250,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, tws, tws-loo, write-example\n".utf8))
         exit(2)
     }
 } catch {

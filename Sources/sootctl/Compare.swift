@@ -13,7 +13,7 @@ struct Compare: ParsableCommand {
             OUT/sizing.csv (Table 4), OUT/powerlaw.csv (Table 5), OUT/matches.csv, OUT/figures/*.svg \
             and .png (Figures 5-8), OUT/run.json and OUT/report.html (everything on one self-contained \
             page, with Figure 4's overlays). Primary particles are sized on the truth masks and on each \
-            classifier's raw and configured variant (by default cnn: rb+1000px; kmeans, otsu: 1000px; \
+            classifier's raw and configured variant (by default cnn: rb+1000px; kmeans, otsu, tws: 1000px; \
             --rolling-ball and --min-pixels choose another).
             """)
 
@@ -27,11 +27,14 @@ struct Compare: ParsableCommand {
     var truth: String
 
     @Option(name: [.customLong("classifiers"), .customLong("methods")],
-            help: "Classifiers, comma-separated: cnn, kmeans, otsu (--methods is an alias).")
-    var classifiers: String = "cnn,kmeans,otsu"
+            help: "Classifiers, comma-separated: cnn, kmeans, otsu, tws (--methods is an alias).")
+    var classifiers: String = "cnn,kmeans,otsu,tws"
 
     @Option(help: "CNN model file (default: the installed model).", completion: .file())
     var model: String?
+
+    @Option(name: .customLong("tws-model"), help: "TWS model file (default: the installed TWS model).", completion: .file())
+    var twsModel: String?
 
     @OptionGroup var post: PostProcessingOptions
     @OptionGroup var pixelSizes: PixelSizeOptions
@@ -48,7 +51,7 @@ struct Compare: ParsableCommand {
     func parsedClassifiers() throws -> [ClassifierName] {
         var out: [ClassifierName] = []
         for part in classifiers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-            guard let c = ClassifierName(rawValue: part) else { throw ValidationError("unknown classifier '\(part)' (cnn, kmeans, otsu)") }
+            guard let c = ClassifierName(rawValue: part) else { throw ValidationError("unknown classifier '\(part)' (cnn, kmeans, otsu, tws)") }
             if !out.contains(c) { out.append(c) }
         }
         guard !out.isEmpty else { throw ValidationError("--classifiers names no classifier") }
@@ -60,12 +63,15 @@ struct Compare: ParsableCommand {
         _ = try parseSizing(sizing)
         if images.isEmpty && imagesOption.isEmpty { throw ValidationError("name the images (files or folders)") }
         if model != nil && !chosen.contains(.cnn) { throw ValidationError("--model only applies with cnn") }
+        if twsModel != nil && !chosen.contains(.tws) { throw ValidationError("--tws-model only applies with tws") }
     }
 
     func run() throws {
         try reportingErrors {
             let chosen = try parsedClassifiers()
-            var configuration = makeConfiguration(classifier: chosen[0], model: model, post: post)
+            var configuration = makeConfiguration(classifier: chosen[0], model: nil, post: post)
+            configuration.modelPath = model
+            configuration.twsModelPath = twsModel
             configuration.sizing = try parseSizing(sizing)
             let truthSource = try MaskSource(truth, option: "--truth", allowFile: false)
             let batch = try pixelSizes.inputs(images + imagesOption)

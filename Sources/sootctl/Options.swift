@@ -90,14 +90,16 @@ struct PostProcessingOptions: ParsableArguments {
 /// The classifier of segment and analyze (`--method` is its old name).
 struct ClassifierOptions: ParsableArguments {
     @Option(name: [.customLong("classifier"), .customLong("method")],
-            help: "Classifier: cnn (the installed model, or --model), kmeans (atems k-means v6.1) or otsu (Otsu + rolling ball). --method is an alias.")
+            help: "Classifier: cnn (the installed model, or --model), kmeans (atems k-means v6.1), otsu (Otsu + rolling ball) or tws (Trainable Weka Segmentation's random forest: the installed model, or --model). --method is an alias.")
     var classifier: ClassifierName = .cnn
 
-    @Option(help: "CNN model file (safetensors or PyTorch checkpoint) for the cnn classifier.", completion: .file())
+    @Option(help: "Model file: for cnn a safetensors or PyTorch checkpoint, for tws a .sootrf from `sootctl train --classifier tws`.", completion: .file())
     var model: String?
 
     func validate() throws {
-        if model != nil && classifier != .cnn { throw ValidationError("--model only applies to --classifier cnn") }
+        if model != nil && classifier != .cnn && classifier != .tws {
+            throw ValidationError("--model only applies to --classifier cnn or tws")
+        }
     }
 }
 
@@ -134,7 +136,7 @@ final class EventPrinter {
 func makeConfiguration(classifier: ClassifierName, model: String?, post: PostProcessingOptions) -> AnalysisConfiguration {
     var configuration = AnalysisConfiguration()
     configuration.classifier = classifier
-    configuration.modelPath = model
+    configuration.setModelPath(model, for: classifier)
     post.apply(to: &configuration)
     return configuration
 }
@@ -176,13 +178,21 @@ final class Progress {
     let enabled: Bool
     let start = Date()
 
+    /// - Parameter total: steps to count; 0: phrases only (`say`).
     init(total: Int) {
         self.total = total
-        enabled = isatty(2) != 0 && total > 0
+        enabled = isatty(2) != 0
+    }
+
+    /// A phrase with the time elapsed, for work without a count.
+    func say(_ label: String) {
+        guard enabled else { return }
+        let line = label + String(format: "  (%.0f s elapsed)", Date().timeIntervalSince(start))
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
 
     func update(_ done: Int, _ label: String) {
-        guard enabled else { return }
+        guard enabled, total > 0 else { return }
         let elapsed = Date().timeIntervalSince(start)
         var line = "[\(done + 1)/\(total)] \(label)"
         if done > 0 {

@@ -4,10 +4,11 @@ import ImageCore
 import NeuralNet
 import Training
 
-/// `sootctl train --data DIR --out DIR`: trains the CNN.
+/// `sootctl train --data DIR --out DIR`: trains the CNN, or with `--classifier tws` the TWS
+/// random forest.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the segmentation CNN (FPN over a ResNet encoder) on images with ground-truth masks.",
+        abstract: "Train the segmentation CNN (FPN over a ResNet encoder) or the TWS random forest on images with ground-truth masks.",
         discussion: """
             DIR follows CarbonBlackSegmentation's layout: train/input, train/ground_truth, val/input, \
             val/ground_truth, images and masks paired by file stem (PNG or TIFF); an optional \
@@ -16,8 +17,22 @@ struct Train: ParsableCommand {
             a ResNet-18 at 0.8 nm/px in well under an hour on 2 cores. Writes OUT/log.csv, \
             OUT/best/ (the best models by validation IoU), OUT/checkpoint/ (to --resume from), \
             OUT/final.safetensors and OUT/model.safetensors (the best, half precision, ready for \
-            `segment --method cnn --model`).
+            `segment --method cnn --model`). With --classifier tws: the random forest of Trainable Weka \
+            Segmentation on a balanced sample of each train/ image's pixels (val/ optional, scored only); \
+            writes OUT/model.sootrf and OUT/training.json (time, size, IoU of every image).
             """)
+
+    @Option(help: "What to train: cnn (default) or tws.")
+    var classifier: String = "cnn"
+
+    @Option(help: "tws: trees in the forest (default 100).")
+    var trees: Int?
+
+    @Option(name: .customLong("pixels-per-class"), help: "tws: pixels drawn from each class of each training image (default 20000).")
+    var pixelsPerClass: Int?
+
+    @Option(help: "tws: random seed (default 1); the same seed and data give the same model.")
+    var seed: UInt64?
 
     @Option(help: "Data folder (train/input, train/ground_truth, val/input, val/ground_truth).", completion: .directory)
     var data: String
@@ -46,12 +61,21 @@ struct Train: ParsableCommand {
     var iterations: Int?
 
     func validate() throws {
+        guard classifier == "cnn" || classifier == "tws" else { throw ValidationError("--classifier must be cnn or tws") }
+        if classifier == "tws" {
+            if config != nil || resume != nil || synthetic != nil || iterations != nil || preset != "paper" {
+                throw ValidationError("--config, --preset, --resume, --synthetic and --iterations are the CNN's; tws takes --trees, --pixels-per-class, --seed")
+            }
+        } else if trees != nil || pixelsPerClass != nil || seed != nil {
+            throw ValidationError("--trees, --pixels-per-class and --seed apply to --classifier tws")
+        }
         guard preset == "paper" || preset == "cpu" else { throw ValidationError("--preset must be paper or cpu") }
         if let synthetic, synthetic < 0 { throw ValidationError("--synthetic must not be negative") }
         if let iterations, iterations <= 0 { throw ValidationError("--iterations must be positive") }
     }
 
     func run() throws {
+        if classifier == "tws" { return try runTWS() }
         NeuralNetRuntime.keepLargeAllocationsInHeap()
         do {
             var configuration = try config.map { try TrainingConfiguration.load($0, preset: preset) }
@@ -88,6 +112,29 @@ struct Train: ParsableCommand {
             if tty { FileHandle.standardError.write(Data("\n".utf8)) }
             print(String(format: "done: validation IoU %.4f, accuracy %.4f, loss %.4f -> %@/model.safetensors",
                          score.iou, score.accuracy, score.loss, out))
+        } catch {
+            throw failure(error)
+        }
+    }
+}
+
+extension Train {
+    func runTWS() throws {
+        var configuration = TWSTrainingConfiguration()
+        if let trees { configuration.trees = trees }
+        if let pixelsPerClass { configuration.pixelsPerClass = pixelsPerClass }
+        if let seed { configuration.seed = seed }
+        do {
+            let table = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:]
+            let progress = Progress(total: 0)
+            let report = try TWSTraining.run(data: data, out: out, configuration: configuration, pixelSizes: table) { progress.say($0) }
+            progress.finish()
+            var line = String(format: "done: %d pixels, %d trees in %.1f s, %@ -> %@/model.sootrf", report.trainingRows,
+                              configuration.trees, report.trainingSeconds,
+                              ByteCountFormatter.string(fromByteCount: Int64(report.modelBytes), countStyle: .file), out)
+            if let train = report.meanIoU(split: "train") { line += String(format: "; IoU train %.4f", train) }
+            if let val = report.meanIoU(split: "val") { line += String(format: ", val %.4f", val) }
+            print(line)
         } catch {
             throw failure(error)
         }

@@ -35,7 +35,7 @@ struct GoldenTests {
         let real = TestPaths.sharedReal
         let result = try runBuiltProgram("sootctl", [
             "compare", real.appendingPathComponent("images").path, "--truth", real.appendingPathComponent("masks").path,
-            "--pixel-sizes", table.path, "--out", out.path + "/compare",
+            "--pixel-sizes", table.path, "--classifiers", "cnn,kmeans,otsu", "--out", out.path + "/compare",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         for name in ["segmentation.csv", "sizing.csv", "powerlaw.csv", "matches.csv"] {

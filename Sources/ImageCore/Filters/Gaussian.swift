@@ -2,8 +2,12 @@ import Foundation
 
 /// Sampled, normalised 1-D Gaussian of `2 * ceil(2 sigma) + 1` taps (MATLAB `imgaussfilt`).
 public func gaussianKernel(sigma: Double) -> [Float] {
-    precondition(sigma > 0, "sigma must be positive")
-    let half = Int((2 * sigma).rounded(.up))
+    gaussianKernel(sigma: sigma, radius: Int((2 * sigma).rounded(.up)))
+}
+
+/// Sampled, normalised 1-D Gaussian of `2 radius + 1` taps.
+public func gaussianKernel(sigma: Double, radius half: Int) -> [Float] {
+    precondition(sigma > 0 && half >= 0, "sigma must be positive")
     var k = (-half...half).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
     let sum = k.reduce(0, +)
     k = k.map { $0 / sum }
@@ -67,5 +71,12 @@ public func separableFilter(_ image: GrayImage, rowKernel: [Float], columnKernel
 /// `GrayImage.quantized8()` where a method is specified on 8-bit images.
 public func gaussianFilter(_ image: GrayImage, sigma: Double) -> GrayImage {
     let k = gaussianKernel(sigma: sigma)
+    return separableFilter(image, rowKernel: k, columnKernel: k)
+}
+
+/// Gaussian blur truncated at `truncate` σ (scipy's and scikit-image's `gaussian`: a kernel
+/// of 2 ⌊truncate σ + 0.5⌋ + 1 taps), replicate padding (their mode `nearest`).
+public func gaussianFilter(_ image: GrayImage, sigma: Double, truncate: Double) -> GrayImage {
+    let k = gaussianKernel(sigma: sigma, radius: Int(truncate * sigma + 0.5))
     return separableFilter(image, rowKernel: k, columnKernel: k)
 }
