@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
             writes OUT/model.sootrf and OUT/training.json (time, size, IoU of every image).
             """)
 
-    @Option(help: "What to train: cnn (default) or tws.")
+    @Option(name: [.customLong("classifier"), .customLong("method")], help: "What to train: cnn (default) or tws (--method is an alias).")
     var classifier: String = "cnn"
 
     @Option(help: "tws: trees in the forest (default 100).")

@@ -19,7 +19,7 @@ struct TWSCommandTests {
         try FileManager.default.copyItem(atPath: example, toPath: data.appendingPathComponent("images/synthetic_soot.png").path)
         try FileManager.default.copyItem(atPath: exampleMask, toPath: data.appendingPathComponent("truth/synthetic_soot.png").path)
         let model = root.appendingPathComponent("model")
-        let train = try runSootctl(["train", "--classifier", "tws", "--data", data.path, "--out", model.path,
+        let train = try runSootctl(["train", "--method", "tws", "--data", data.path, "--out", model.path,
                                     "--trees", "20", "--pixels-per-class", "3000"])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stdout.contains("IoU train"), "\(train.stdout)")
@@ -45,6 +45,12 @@ struct TWSCommandTests {
         #expect(sizing.contains { $0[0].hasPrefix("tws") && $0[0].contains("1000px") }, "\(sizing.map { $0[0] })")
         let report = try String(contentsOf: root.appendingPathComponent("cmp/report.html"), encoding: .utf8)
         #expect(report.contains("tws model"))
+
+        let analyze = try runSootctl(["analyze", example, "--method", "tws", "--model", modelFile, "--sizing", "pcm",
+                                      "--out", root.appendingPathComponent("ana").path])
+        #expect(analyze.status == 0, "\(analyze.stderr)")
+        let aggregates = try readCSV(root.appendingPathComponent("ana/aggregates.csv"))
+        #expect(aggregates.count == 4, "\(aggregates.count - 1) aggregates")  // the example's 3
 
         // Without --model the shipped default model is used.
         let byDefault = try runSootctl(["segment", example, "--classifier", "tws", "--out", root.appendingPathComponent("seg2").path])
