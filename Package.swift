@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Report", targets: ["Report"]),
+        .library(name: "Review", targets: ["Review"]),
         .executable(name: "sootctl", targets: ["sootctl"]),
         .executable(name: "sootbench", targets: ["sootbench"]),
         .executable(name: "sootfuzz", targets: ["sootfuzz"]),
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
         // System libraries: one module map and one shim header each.
@@ -84,6 +89,14 @@ let package = Package(
             ],
             plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
+        // `sootctl review`: the browser mask editor (slider method, brush), its server and JSON API.
+        .target(
+            name: "Review",
+            dependencies: [
+                "ImageCore", "Classifiers", "Pipeline", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .target(
             name: "Synthesis",
             dependencies: ["ImageCore", "Randomness"]),
@@ -92,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "sootctl",
             dependencies: [
-                "ImageCore", "Synthesis", "Randomness", "Training", "Pipeline", "PrimarySizing",
+                "ImageCore", "Synthesis", "Randomness", "Training", "Pipeline", "PrimarySizing", "Review",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // The library example of Docs/Architecture.md (built and run by PipelineTests).
@@ -126,6 +139,7 @@ let package = Package(
             name: "SynthesisTests",
             dependencies: ["Synthesis", "Statistics", "Aggregates", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "Statistics", "Aggregates", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
+        .testTarget(name: "ReviewTests", dependencies: ["Review", "ImageCore", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],

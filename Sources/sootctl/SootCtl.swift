@@ -7,5 +7,5 @@ struct SootCtl: ParsableCommand {
         commandName: "sootctl",
         abstract: "Characterise soot in TEM images: aggregate masks, aggregate sizes, primary-particle sizes.",
         version: sootctlVersion + (buildGitCommit.map { " (git \($0))" } ?? ""),
-        subcommands: [Info.self, Segment.self, Analyze.self, Merge.self, Synth.self, Train.self, Compare.self])
+        subcommands: [Info.self, Segment.self, Analyze.self, Merge.self, Synth.self, Train.self, Compare.self, ReviewCommand.self])
 }

@@ -179,3 +179,30 @@ final class TemporaryCounter: @unchecked Sendable {
 }
 
 let temporaryCounter = TemporaryCounter()
+
+extension ImageReader {
+    /// Decodes a PNG held in memory (an upload); `name` names it in errors.
+    /// - Throws: `ImageCoreError` as `read(_:)`; `unrecognisedFormat` for anything but PNG.
+    public static func decodePNG(_ bytes: [UInt8], name: String) throws -> DecodedImage {
+        guard !bytes.isEmpty else { throw ImageCoreError.emptyFile(path: name) }
+        guard PNGCodec.isPNG(bytes) else { throw ImageCoreError.unrecognisedFormat(path: name) }
+        guard bytes.count <= ImageLimits.maximumFileBytes else {
+            throw ImageCoreError.tooLarge(path: name, detail: "\(bytes.count) bytes is over the limit of \(ImageLimits.maximumFileBytes)")
+        }
+        return try PNGCodec.decode(bytes, path: name)
+    }
+}
+
+extension ImageWriter {
+    /// An 8-bit gray PNG in memory, with the pixel size as `writePNG8` writes it.
+    public static func encodePNG8(_ image: GrayImage) throws -> [UInt8] {
+        try PNGCodec.encode(width: image.width, height: image.height, channels: 1, bytes8: image.bytes8(), samples16: nil,
+                            pixelSize: image.pixelSize, path: "(memory)")
+    }
+
+    /// A mask as an 8-bit 0/255 PNG in memory, as `writeMask` writes it.
+    public static func encodeMask(_ mask: BinaryMask) throws -> [UInt8] {
+        try PNGCodec.encode(width: mask.width, height: mask.height, channels: 1, bytes8: mask.bits.map { $0 != 0 ? 255 : 0 },
+                            samples16: nil, pixelSize: mask.pixelSize, path: "(memory)")
+    }
+}
