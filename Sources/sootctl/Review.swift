@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ImageCore
 import Pipeline
 import Review
 
@@ -29,6 +30,11 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: "Port on 127.0.0.1 (0: any free port).")
     var port: Int = 0
 
+    @Option(help: "The first mask of an image with none saved or given: classifier (the --classifier's) or empty (to draw a truth mask from scratch).")
+    var start: StartMask = .classifier
+
+    enum StartMask: String, ExpressibleByArgument { case classifier, empty }
+
     @OptionGroup var classifier: ClassifierOptions
     @OptionGroup var pixelSizes: PixelSizeOptions
 
@@ -49,10 +55,12 @@ struct ReviewCommand: ParsableCommand {
             let shared = configuration
             // The classifier is built on first use: reviewing saved or given masks needs no model.
             let analyzer = LazyAnalyzer(configuration: shared)
-            let session = try ReviewSession(inputs: list.files, masks: maskFolder, out: out, pixelSizes: rule,
-                                            classifierName: classifier.classifier.rawValue) { loaded in
-                try analyzer.get().segment(loaded).mask
+            var classify: (@Sendable (LoadedImage) throws -> BinaryMask)?
+            if start == .classifier {
+                classify = { (loaded: LoadedImage) throws -> BinaryMask in try analyzer.get().segment(loaded).mask }
             }
+            let session = try ReviewSession(inputs: list.files, masks: maskFolder, out: out, pixelSizes: rule,
+                                            classifierName: classifier.classifier.rawValue, classify: classify)
             let server = ReviewServer(session: session)
             let done = DispatchSemaphore(value: 0)
             let failure = LockedBox<Error?>(nil)

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A truth mask made with the review page's slider method, as a user would make it, on one
+# shared real image (20180529_A9_003, 0.4 nm/px), starting from an empty mask: five
+# rectangles dragged around the aggregates, the threshold slider moved to THRESHOLD (default
+# 0.6, where atems' slider starts; "otsu" keeps the page's starting point), smoothing 2 px,
+# each added, then Fill holes and Save, all through headless Chromium
+# (scripts/webdriver.sh). Prints the time taken and the IoU against the shared slider mask,
+# and saves a screenshot of the page.
+#   bash Benchmarks/review_real.sh [SCREENSHOT.png] [THRESHOLD]   (needs python3 with numpy and Pillow for the IoU)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shot="${1:-Docs/images/review.png}"
+threshold="${2:-0.6}"
+stem=20180529_A9_003
+real=../shared/data/real
+swift build -c release --product sootctl >/dev/null
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "review_real: $*" >&2; exit 1; }
+mkdir -p "$work/images"
+cp "$real/images/$stem.png" "$work/images/"
+.build/release/sootctl review "$work/images" --pixel-size 0.4 --start empty --out "$work/out" > "$work/review.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q 'http://' "$work/review.log" && break; sleep 0.1; done
+url="$(grep -o 'http://[^ ]*' "$work/review.log")" || fail "the server did not start"
+source scripts/webdriver.sh
+start=$(date +%s.%N)
+curl -s -X POST "$s/url" -H 'Content-Type: application/json' -d "{\"url\":\"$url\"}" > /dev/null
+wait_for "window.review && window.review.ready"
+click '[data-tool=slider]'
+# Rectangles around the aggregates, in image pixels, picked by eye from the picture.
+for rect in "600 200 1380 640" "1200 400 2120 920" "1320 800 1680 1260" "560 1020 1220 1360" "180 1500 340 1660"; do
+    drag $rect
+    wait_for "window.review.preview && window.review.busy === 0"
+    if [ "$threshold" != otsu ]; then
+        js "const t = document.getElementById('threshold'); t.value = $threshold; t.dispatchEvent(new Event('input')); return 1" > /dev/null
+        sleep 0.2
+        wait_for "window.review.busy === 0"
+    fi
+    click '#apply'
+done
+click '#fill'
+click '#save'
+wait_for "!window.review.dirty && window.review.busy === 0"
+end=$(date +%s.%N)
+curl -s "$s/screenshot" | sed 's/^{"value":"\(.*\)"}$/\1/' | base64 -d > "$shot"
+python3 - "$work/out/masks/$stem.png" "$real/masks/$stem.tif" <<'PY'
+import sys
+import numpy as np
+from PIL import Image
+made = np.asarray(Image.open(sys.argv[1]).convert("L")) > 0
+truth = np.asarray(Image.open(sys.argv[2]).convert("L")) > 0
+print(f"IoU against the shared slider mask: {(made & truth).sum() / (made | truth).sum():.4f} "
+      f"({made.sum()} px made, {truth.sum()} px in the truth)")
+PY
+awk -v a="$start" -v b="$end" 'BEGIN { printf "time in the page: %.1f s for 5 rectangles, fill holes and save\n", b - a }'
+echo "screenshot: $shot"
