@@ -14,18 +14,11 @@ threshold="${2:-0.6}"
 stem=20180529_A9_003
 real=../shared/data/real
 swift build -c release --product sootctl >/dev/null
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "review_real: $*" >&2; exit 1; }
-mkdir -p "$work/images"
-cp "$real/images/$stem.png" "$work/images/"
-.build/release/sootctl review "$work/images" --pixel-size 0.4 --start empty --out "$work/out" > "$work/review.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q 'http://' "$work/review.log" && break; sleep 0.1; done
-url="$(grep -o 'http://[^ ]*' "$work/review.log")" || fail "the server did not start"
+name=review_real
 source scripts/webdriver.sh
+cp "$real/images/$stem.png" "$work/images/"
+start_review --pixel-size 0.4 --start empty
+start_browser
 start=$(date +%s.%N)
 curl -s -X POST "$s/url" -H 'Content-Type: application/json' -d "{\"url\":\"$url\"}" > /dev/null
 wait_for "window.review && window.review.ready"

@@ -13,23 +13,15 @@ if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; the
 fi
 sootctl=.build/release/sootctl
 [ -x "$sootctl" ] || swift build -c release --product sootctl >/dev/null
-work="$(mktemp -d)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-fail() { echo "check_review: $*" >&2; exit 1; }
-
-mkdir -p "$work/images"
+name=check_review
+source scripts/webdriver.sh
 cp Examples/synthetic_soot.png "$work/images/"
-"$sootctl" review "$work/images" --classifier kmeans --out "$work/out" > "$work/review.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q 'http://' "$work/review.log" && break; sleep 0.1; done
-url="$(grep -o 'http://[^ ]*' "$work/review.log")" || fail "the server did not start: $(cat "$work/review.log")"
+start_review --classifier kmeans
 base="${url%%/?token=*}"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/images")" = 403 ] || fail "a request without the token was not refused"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/?token=wrong")" = 403 ] || fail "a wrong token was not refused"
 
-source scripts/webdriver.sh
+start_browser
 
 curl -s -X POST "$s/url" -H 'Content-Type: application/json' -d "{\"url\":\"$url\"}" > /dev/null
 wait_for "window.review && window.review.ready"
