@@ -6,11 +6,14 @@ import Pipeline
 public enum ReviewError: LocalizedError, Equatable, Sendable {
     case badRequest(String)
     case unknownImage(String)
+    /// The server could not listen (the port is taken, ...).
+    case cannotServe(port: Int, reason: String)
 
     public var errorDescription: String? {
         switch self {
         case let .badRequest(why): return why
         case let .unknownImage(stem): return "no image \(stem) in this review"
+        case let .cannotServe(port, reason): return "cannot serve on 127.0.0.1:\(port): \(reason)"
         }
     }
 }
@@ -68,6 +71,7 @@ public final class ReviewSession: @unchecked Sendable {
 
     let lock = NSLock()
     var items: [Item]
+    var lastImage: (stem: String, image: GrayImage)?
     var index: [String: Int]
     let output: OutputFolder
     let maskFolder: String?
@@ -122,13 +126,26 @@ public final class ReviewSession: @unchecked Sendable {
         }
     }
 
-    /// The image (8-bit, as read) with its pixel size.
+    /// The image (as read) with its pixel size. The last one read is kept: the page asks for
+    /// it on every slider preview.
     public func image(_ stem: String) throws -> GrayImage {
-        let k = try lockedIndex(stem)
-        let item = items[k]
+        let item = try snapshot(stem)
+        lock.lock()
+        if let cached = lastImage, cached.stem == stem { lock.unlock(); return cached.image }
+        lock.unlock()
         var image = try ImageReader.read(item.path).image
         image.pixelSize = item.pixelSize
+        lock.lock()
+        lastImage = (stem, image)
+        lock.unlock()
         return image
+    }
+
+    /// A copy of an image's entry, taken under the lock.
+    func snapshot(_ stem: String) throws -> Item {
+        lock.lock()
+        defer { lock.unlock() }
+        return items[try item(stem)]
     }
 
     func lockedIndex(_ stem: String) throws -> Int {
@@ -178,11 +195,12 @@ public final class ReviewSession: @unchecked Sendable {
     /// - Throws: `ReviewError.badRequest` naming what is wrong with the upload.
     public func saveMask(_ stem: String, png: [UInt8]) throws -> BinaryMask {
         let k = try lockedIndex(stem)
+        let item = try snapshot(stem)
         let decoded: DecodedImage
         do { decoded = try ImageReader.decodePNG(png, name: "the uploaded mask") } catch {
             throw ReviewError.badRequest("not a PNG mask: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
         }
-        let (w, h) = (items[k].width, items[k].height)
+        let (w, h) = (item.width, item.height)
         guard decoded.image.width == w, decoded.image.height == h else {
             throw ReviewError.badRequest("the mask is \(decoded.image.width) x \(decoded.image.height); \(stem) is \(w) x \(h)")
         }
@@ -190,7 +208,7 @@ public final class ReviewSession: @unchecked Sendable {
             throw ReviewError.badRequest("the mask holds values other than 0 and 255")
         }
         var mask = BinaryMask(decoded.image, above: 0.5)
-        mask.pixelSize = items[k].pixelSize
+        mask.pixelSize = item.pixelSize
         try store(k, mask)
         return mask
     }

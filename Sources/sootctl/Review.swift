@@ -70,7 +70,7 @@ struct ReviewCommand: ParsableCommand {
                         print("review of \(list.files.count) image(s) -> \(out)/masks; open \(server.url(port: actual))")
                         fflush(stdout)
                     }
-                } catch { failure.set(error) }
+                } catch { failure.set(ReviewError.cannotServe(port: port, reason: "\(error)")) }
                 done.signal()
             }
             done.wait()
