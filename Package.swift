@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Statistics", targets: ["Statistics"]),
         .library(name: "Aggregates", targets: ["Aggregates"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Annotations", targets: ["Annotations"]),
+        .library(name: "TextRendering", targets: ["TextRendering"]),
         .library(name: "RandomForest", targets: ["RandomForest"]),
         .library(name: "Synthesis", targets: ["Synthesis"]),
         .library(name: "Randomness", targets: ["Randomness"]),
@@ -50,6 +52,15 @@ let package = Package(
         .systemLibrary(
             name: "CTIFF", pkgConfig: "libtiff-4",
             providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
+        .systemLibrary(
+            name: "CFreeType", pkgConfig: "freetype2",
+            providers: [.apt(["libfreetype-dev"]), .brew(["freetype"])]),
+        .systemLibrary(
+            name: "CTesseract", pkgConfig: "tesseract",
+            providers: [.apt(["libtesseract-dev", "tesseract-ocr-eng"]), .brew(["tesseract"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
 
         // Libraries.
         .target(name: "Randomness"),
@@ -58,9 +69,13 @@ let package = Package(
         .target(
             name: "ImageCore",
             dependencies: [
-                "CPNG", "CTIFF", "CLAPACKE",
+                "CPNG", "CTIFF", "CTurboJPEG", "CLAPACKE",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]),
+        // Scale bars, their labels (Tesseract OCR), text boxes and saturated regions: what is not soot.
+        .target(name: "Annotations", dependencies: ["ImageCore", "CTesseract"]),
+        // Text rendered with FreeType, for synthetic images with burned-in labels.
+        .target(name: "TextRendering", dependencies: ["ImageCore", "CFreeType", "Randomness"]),
         .target(
             name: "NeuralNet",
             dependencies: ["COpenBLAS", "Randomness", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -85,7 +100,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "ImageCore", "NeuralNet", "Classifiers", "Aggregates", "PrimarySizing", "Statistics", "Report", "Synthesis",
-                "Randomness", .product(name: "Crypto", package: "swift-crypto"),
+                "Annotations", "Randomness", .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
@@ -112,7 +127,7 @@ let package = Package(
         .executableTarget(name: "analyze-one", dependencies: ["Pipeline", "ImageCore"], path: "Examples/AnalyzeOne"),
         .executableTarget(
             name: "sootbench",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing", "RandomForest"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing", "RandomForest", "Annotations", "TextRendering", "Randomness"]),
 
         // Mutation fuzzing of the decoders through `sootctl info` (scripts/fuzz.sh).
         .executableTarget(name: "sootfuzz", dependencies: ["Randomness"]),
@@ -139,6 +154,7 @@ let package = Package(
             name: "SynthesisTests",
             dependencies: ["Synthesis", "Statistics", "Aggregates", "ImageCore", "Classifiers", "PrimarySizing", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "Statistics", "Aggregates", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
+        .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TextRendering", "Synthesis", "ImageCore", "Randomness", "TestSupport"]),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "ImageCore", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),

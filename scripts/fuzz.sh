@@ -10,5 +10,8 @@ cd "$(dirname "$0")/.."
 swift build -c release --product sootctl >/dev/null
 swift build -c release --product sootfuzz >/dev/null
 args=(--count 20000 --crashes bench-out/fuzz)
-exec .build/release/sootfuzz --seeds Tests/ImageCoreTests/Fixtures --jobs "$(nproc)" --memory-mb 4096 --timeout-s 20 \
+# The shared microscope files (DM3/DM4, vendor TIFFs) are seeds too where a checkout has them.
+seeds=(Tests/ImageCoreTests/Fixtures)
+[ -d ../shared/data/formats ] && seeds+=(../shared/data/formats)
+exec .build/release/sootfuzz --seeds "${seeds[@]}" --jobs "$(nproc)" --memory-mb 4096 --timeout-s 20 \
     --sootctl .build/release/sootctl "${args[@]}" "$@"

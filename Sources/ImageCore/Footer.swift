@@ -5,6 +5,9 @@ public struct Footer: Sendable, Equatable, Codable {
         case white
         /// A black bar (e.g. NRC images): a row that is exactly 0 everywhere.
         case black
+        /// A data bar whose first row the file's metadata gives (FEI / Thermo Fisher's
+        /// `[Image] ResolutionY` below the stored height).
+        case databar
     }
     /// Which rule found it.
     public let kind: Kind
@@ -60,7 +63,8 @@ public func detectFooter(_ image: GrayImage, bottomQuarterOnly: Bool = false) ->
 /// frame, a camera's bright border), not an instrument's data bar, and cropping there would
 /// leave a sliver to analyse. A deviation from atems, which crops at any row.
 /// - Returns: the footer and, when one was found but not used, why.
-public func detectInstrumentFooter(_ image: GrayImage) -> (footer: Footer?, ignored: String?) {
+public func detectInstrumentFooter(_ image: GrayImage, metadataStartRow: Int? = nil) -> (footer: Footer?, ignored: String?) {
+    if let row = metadataStartRow, row > 0, row < image.height { return (Footer(kind: .databar, startRow: row), nil) }
     guard let found = detectFooter(image) else { return (nil, nil) }
     if found.startRow * 2 < image.height {
         return (nil, "a \(found.kind.rawValue) bar from row \(found.startRow) was not taken for a footer "

@@ -10,6 +10,24 @@ public enum PixelSizeSource: String, Sendable, Codable, CaseIterable {
     case sidecar
     /// A per-image table (`--pixel-sizes CSV`, `stem,pixel_size_nm`).
     case table = "pixel-size-table"
+    /// A Gatan DM3/DM4 file's calibration tags (`ImageData/Calibrations/Dimension`).
+    case dmCalibration = "dm-calibration"
+    /// FEI / Thermo Fisher metadata (`[Scan] PixelWidth`).
+    case fei = "fei-metadata"
+    /// Zeiss SmartSEM metadata (`Image Pixel Size`).
+    case zeiss = "zeiss-metadata"
+    /// A TVIPS camera's header (`PixelSizeX`) or its resolution tags.
+    case tvips = "tvips-metadata"
+    /// JEOL SightX metadata: magnification with the resolution tags.
+    case jeol = "jeol-metadata"
+    /// The private tags DigitalMicrograph writes into an exported TIFF.
+    case gatanTIFF = "gatan-tiff"
+    /// ImageJ's `unit=` with XResolution.
+    case imageJ = "imagej"
+    /// OME-XML `PhysicalSizeX`.
+    case ome = "ome-xml"
+    /// A scale bar burned into the image, measured and its label read.
+    case scaleBar = "scale-bar"
 }
 
 /// The physical size of one (square) pixel.
@@ -25,6 +43,9 @@ public struct PixelSize: Sendable, Equatable, Codable {
     /// Plausible TEM pixel sizes, nm/px. Resolution tags outside this range are the
     /// screen defaults of image editors (72 dpi = 352,778 nm/px), not a calibration.
     public static let plausibleRangeNm: ClosedRange<Double> = 1e-3...1e3
+
+    /// True when the value comes from the file or image itself (not the user or a table).
+    public var isFromFile: Bool { source != .user && source != .table }
 
     /// Creates a pixel size; returns nil for zero, negative, NaN or infinite values.
     public init?(nanometersPerPixel: Double, source: PixelSizeSource) {

@@ -13,8 +13,14 @@ public struct FileDescription: Encodable, Sendable {
     public var colorModel: String
     public var channels: Int
     public var pages: Int
+    /// Stored sample type (uint8, int16, float32, ...).
+    public var sampleType: String
+    /// Minimum, maximum and mean of the kept channel in stored units.
     public var minimumValue: Double
     public var maximumValue: Double
+    public var meanValue: Double
+    /// How stored values map to the 0...1 the methods see.
+    public var intensityMapping: String
     public var foregroundFraction: Double?
     public var pixelSizeNm: Double?
     public var pixelSizeSource: String?
@@ -35,10 +41,11 @@ public struct FileDescription: Encodable, Sendable {
         colorModel = info.colorModel.rawValue
         channels = info.colorModel.channelCount
         pages = info.pageCount
-        let range = decoded.image.valueRange
-        let scale = Double(info.maximumSampleValue)
-        minimumValue = (Double(range.lowerBound) * scale).rounded()
-        maximumValue = (Double(range.upperBound) * scale).rounded()
+        sampleType = info.sampleType
+        minimumValue = info.storedRange?.minimum ?? .nan
+        maximumValue = info.storedRange?.maximum ?? .nan
+        meanValue = info.storedRange?.mean ?? .nan
+        intensityMapping = info.intensityMapping.description
         pixelSizeNm = info.pixelSize?.nanometersPerPixel
         pixelSizeSource = info.pixelSize?.source.rawValue
         pixelSizeNote = info.pixelSizeNote
@@ -48,9 +55,10 @@ public struct FileDescription: Encodable, Sendable {
             foregroundFraction = BinaryMask(decoded.image, above: 0).trueFraction
             footer = "not applicable (binary mask)"
         } else {
-            let detected = detectInstrumentFooter(decoded.image)
+            let detected = detectInstrumentFooter(decoded.image, metadataStartRow: info.metadataFooterStartRow)
             if let found = detected.footer {
-                footer = "\(found.kind.rawValue) bar from row \(found.startRow)"
+                footer = found.kind == .databar ? "databar from row \(found.startRow) (file metadata)"
+                    : "\(found.kind.rawValue) bar from row \(found.startRow)"
                 footerStartRow = found.startRow
             } else {
                 footer = detected.ignored.map { "none (\($0))" } ?? "none"
@@ -63,7 +71,8 @@ public struct FileDescription: Encodable, Sendable {
         var parts = ["\(width) x \(height)", "\(bitDepth)-bit \(colorModel)",
                      "\(channels) channel\(channels == 1 ? "" : "s")",
                      "\(format) (\(compression))" + (pages > 1 ? ", \(pages) pages (first read)" : ""),
-                     "values \(Int(minimumValue))-\(Int(maximumValue))"]
+                     "\(sampleType) values \(Self.number(minimumValue))-\(Self.number(maximumValue))"
+                        + (intensityMapping.hasPrefix("(") ? " (stretched to 0-1)" : "")]
         if let foregroundFraction {
             parts.append(String(format: "foreground %.2f %%", foregroundFraction * 100))
         }
@@ -74,6 +83,11 @@ public struct FileDescription: Encodable, Sendable {
         }
         parts.append("footer: \(footer)")
         return "\(file): " + parts.joined(separator: ", ")
+    }
+
+    static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "?" }
+        return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)
     }
 
     /// One JSON object on one line.

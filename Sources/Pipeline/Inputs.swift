@@ -2,7 +2,7 @@ import Foundation
 import ImageCore
 
 /// Image file extensions sootctl reads.
-public let imageExtensions: Set<String> = ["png", "tif", "tiff"]
+public let imageExtensions: Set<String> = ["png", "tif", "tiff", "jpg", "jpeg", "dm3", "dm4"]
 
 /// The file name without folder and extension (the key that matches images, masks and table rows).
 public func stem(of path: String) -> String {
@@ -78,7 +78,7 @@ public struct LoadedImage: Sendable {
         stem = Pipeline.stem(of: path)
         original = decoded.image
         original.pixelSize = rule.resolve(stem: stem, metadata: decoded.info.pixelSize)
-        let detected = detectInstrumentFooter(original)
+        let detected = detectInstrumentFooter(original, metadataStartRow: decoded.info.metadataFooterStartRow)
         footer = detected.footer
         footerNote = detected.ignored
         if let footer, footer.startRow > 0 {

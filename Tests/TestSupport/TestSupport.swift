@@ -104,3 +104,60 @@ public func randomBlobs(width: Int, height: Int, count: Int, radius: ClosedRange
     }
     return mask
 }
+
+/// A minimal little-endian TIFF writer for tests: one uncompressed strip of 8-bit gray (or
+/// 32-bit float) samples and any extra ASCII or number tags, so that the calibration readers
+/// can be tested on the tags each vendor writes.
+public enum TestTIFF {
+    public enum Value {
+        case ascii(String)
+        case short(UInt16)
+        case long(UInt32)
+        case rational(UInt32, UInt32)
+        case double(Double)
+    }
+
+    /// The file's bytes. `samples` are 0...255 for 8-bit, any value for float.
+    public static func make(width: Int, height: Int, samples: [Double], float: Bool = false, tags: [Int: Value] = [:]) -> [UInt8] {
+        var out: [UInt8] = [0x49, 0x49, 42, 0, 0, 0, 0, 0]
+        func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        func u32(_ v: Int) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * $0) & 0xFF) } }
+        let data: [UInt8] = float
+            ? samples.flatMap { v -> [UInt8] in let b = Float(v).bitPattern; return (0..<4).map { UInt8(b >> (8 * $0) & 0xFF) } }
+            : samples.map { UInt8(max(0, min(255, $0.rounded()))) }
+        let dataOffset = out.count
+        out += data
+        var all: [Int: Value] = [256: .long(UInt32(width)), 257: .long(UInt32(height)), 258: .short(float ? 32 : 8),
+                                 259: .short(1), 262: .short(1), 273: .long(UInt32(dataOffset)), 277: .short(1),
+                                 278: .long(UInt32(height)), 279: .long(UInt32(data.count))]
+        if float { all[339] = .short(3) }
+        for (k, v) in tags { all[k] = v }
+        // Out-of-line values first, then the directory.
+        var entries: [(Int, Int, Int, [UInt8])] = []  // tag, type, count, value bytes (inline or offset)
+        for (tag, value) in all.sorted(by: { $0.key < $1.key }) {
+            var bytes: [UInt8], type: Int, count: Int
+            switch value {
+            case let .ascii(s): bytes = Array(s.utf8) + [0]; type = 2; count = bytes.count
+            case let .short(v): bytes = u16(Int(v)); type = 3; count = 1
+            case let .long(v): bytes = u32(Int(v)); type = 4; count = 1
+            case let .rational(n, d): bytes = u32(Int(n)) + u32(Int(d)); type = 5; count = 1
+            case let .double(v): bytes = (0..<8).map { UInt8(v.bitPattern >> (8 * UInt64($0)) & 0xFF) }; type = 12; count = 1
+            }
+            if bytes.count > 4 {
+                if out.count % 2 == 1 { out.append(0) }
+                let at = out.count
+                out += bytes
+                entries.append((tag, type, count, u32(at)))
+            } else {
+                entries.append((tag, type, count, bytes + [UInt8](repeating: 0, count: 4 - bytes.count)))
+            }
+        }
+        if out.count % 2 == 1 { out.append(0) }
+        let ifd = out.count
+        out.replaceSubrange(4..<8, with: u32(ifd))
+        out += u16(entries.count)
+        for (tag, type, count, value) in entries { out += u16(tag) + u16(type) + u32(count) + value }
+        out += u32(0)
+        return out
+    }
+}

@@ -292,3 +292,70 @@ public enum GatanDM {
                           pixelSizeNm: pixelSizeNm, pixelSizeNote: note)
     }
 }
+
+extension GatanDM {
+    /// True for the first bytes of a DM3 or DM4 file (version 3 or 4, big-endian, then a
+    /// byte-order flag of 0 or 1).
+    public static func isDM(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 16, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0, bytes[3] == 3 || bytes[3] == 4 else { return false }
+        let at = bytes[3] == 4 ? 12 : 8
+        return bytes[at] == 0 && bytes[at + 1] == 0 && bytes[at + 2] == 0 && bytes[at + 3] <= 1
+    }
+
+    /// Bits per sample of a stored type name.
+    static func bits(of type: String) -> Int {
+        switch type {
+        case "bool": return 1
+        case "int8", "uint8", "rgba8": return 8
+        case "int16", "uint16": return 16
+        case "int32", "uint32", "float32": return 32
+        default: return 64
+        }
+    }
+}
+
+extension ImageReader {
+    /// A DM3/DM4 file as a `DecodedImage`: uint8, uint16, bool and RGBA's first channel keep
+    /// their full scale; the other types are stretched (`IntensityMapping`).
+    static func decodeDM(_ bytes: [UInt8], path: String) throws -> DecodedImage {
+        let dm: GatanImage
+        do { dm = try GatanDM.decode(bytes, name: path) } catch let error as GatanDMError {
+            switch error {
+            case .notDM: throw ImageCoreError.unrecognisedFormat(path: path)
+            case let .damaged(_, why): throw ImageCoreError.truncated(path: path, detail: "damaged DM file: \(why)")
+            case let .unsupported(_, why): throw ImageCoreError.unsupported(path: path, detail: why)
+            }
+        }
+        let pixels: [Float]
+        let mapping: IntensityMapping
+        let range = StoredRange(dm.values)
+        switch dm.dataType {
+        case "uint8", "uint16", "rgba8", "bool":
+            let full: Double = dm.dataType == "uint16" ? 65535 : dm.dataType == "bool" ? 1 : 255
+            pixels = dm.values.map { Float(min(max($0 / full, 0), 1)) }
+            mapping = .fullScale(maximum: full)
+        default:
+            let stretched = IntensityMapping.stretch(dm.values)
+            pixels = stretched.pixels
+            mapping = stretched.mapping
+        }
+        var pixelSize: PixelSize?
+        var note = dm.pixelSizeNote
+        if let nm = dm.pixelSizeNm {
+            if TIFFCalibration.calibratedRangeNm.contains(nm) {
+                pixelSize = PixelSize(nanometersPerPixel: nm, source: .dmCalibration)
+            } else {
+                note = "DM calibration of \(formatShort(nm)) nm/px is outside the accepted range; ignored"
+            }
+        }
+        var info = ImageFileInfo(
+            format: bytes[3] == 4 ? .dm4 : .dm3, width: dm.width, height: dm.height, bitDepth: GatanDM.bits(of: dm.dataType),
+            colorModel: dm.dataType == "rgba8" ? .rgba : .gray, compression: "none", pageCount: 1,
+            pixelSize: pixelSize, pixelSizeNote: note.map { "DM file: \($0)" })
+        info.sampleType = dm.dataType
+        info.storedRange = range
+        info.intensityMapping = mapping
+        let image = try GrayImage(width: dm.width, height: dm.height, pixels: pixels, pixelSize: pixelSize)
+        return DecodedImage(image: image, info: info)
+    }
+}

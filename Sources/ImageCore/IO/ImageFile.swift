@@ -4,6 +4,9 @@ import Foundation
 public enum ImageFileFormat: String, Sendable, Codable {
     case png = "PNG"
     case tiff = "TIFF"
+    case jpeg = "JPEG"
+    case dm3 = "DM3"
+    case dm4 = "DM4"
 }
 
 /// How the samples of an image file are organised.
@@ -42,10 +45,84 @@ public struct ImageFileInfo: Sendable, Equatable, Codable {
     public var pixelSize: PixelSize?
     /// Why a stored resolution was not used as a pixel size, if one was ignored.
     public var pixelSizeNote: String?
+    /// The stored sample type, numpy-style: uint8, uint16, int16, uint32, float32, bool, ...
+    public var sampleType: String = "uint8"
+    /// The kept channel's values in stored units (before mapping to 0...1).
+    public var storedRange: StoredRange?
+    /// How stored values became the 0...1 the methods see.
+    public var intensityMapping: IntensityMapping = .fullScale(maximum: 255)
+    /// First row of a data bar that the file's metadata places at the bottom (FEI's databar).
+    public var metadataFooterStartRow: Int?
 
     /// Largest stored sample value (255 for 8-bit, 65535 for 16-bit, 1 for bilevel).
     public var maximumSampleValue: Int {
-        colorModel == .palette ? 255 : (1 << bitDepth) - 1
+        colorModel == .palette ? 255 : (1 << min(bitDepth, 16)) - 1
+    }
+}
+
+/// Minimum, maximum and mean of an image's stored values (finite ones), in stored units.
+public struct StoredRange: Sendable, Equatable, Codable {
+    public var minimum: Double
+    public var maximum: Double
+    public var mean: Double
+
+    /// The range of `values`, ignoring NaN and infinities; nil when none is finite.
+    public init?<C: Collection>(_ values: C) where C.Element == Double {
+        var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0
+        for v in values where v.isFinite {
+            lo = min(lo, v); hi = max(hi, v); sum += v; n += 1
+        }
+        guard n > 0 else { return nil }
+        minimum = lo; maximum = hi; mean = sum / Double(n)
+    }
+}
+
+extension StoredRange {
+    /// The stored range of 0...1 pixels that came from `value / maximum`.
+    static func fullScale(_ pixels: [Float], maximum: Double) -> StoredRange? {
+        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0
+        for v in pixels { lo = min(lo, v); hi = max(hi, v); sum += Double(v) }
+        guard !pixels.isEmpty else { return nil }
+        var r = StoredRange([(Double(lo) * maximum).rounded(), (Double(hi) * maximum).rounded()])
+        r?.mean = sum / Double(pixels.count) * maximum
+        return r
+    }
+}
+
+/// How a file's stored values are mapped to the 0...1 gray values sootctl works on.
+///
+/// 8- and 16-bit unsigned samples (and 1-4 bit, palette) keep their meaning: value / full
+/// scale, so a dark pixel stays as dark as the file says. Every other type (signed integers,
+/// 32-bit integers, floating point, bool) has no full scale: such files are counts or
+/// calibrated intensities (a camera's electrons, a processed float image), so the finite
+/// values are stretched linearly from their minimum (0) to their maximum (1), as
+/// DigitalMicrograph and ImageJ display them; NaN and infinite pixels become 1 (background).
+/// A constant image maps to 0.5. Classifiers that work on relative contrast (k-means, Otsu,
+/// TWS, the CNN after its normalisation) see the same image whatever the storage type.
+public enum IntensityMapping: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// value / maximum (255, 65535, 2^n - 1).
+    case fullScale(maximum: Double)
+    /// (value - low) / (high - low).
+    case stretched(low: Double, high: Double)
+
+    public var description: String {
+        switch self {
+        case let .fullScale(maximum): return "value / \(formatShort(maximum))"
+        case let .stretched(low, high): return "(value - \(formatShort(low))) / (\(formatShort(high)) - \(formatShort(low)))"
+        }
+    }
+
+    /// Maps stored values to 0...1 with the stretch of their finite range.
+    static func stretch(_ values: [Double]) -> (pixels: [Float], mapping: IntensityMapping, range: StoredRange?) {
+        guard let range = StoredRange(values) else {
+            return ([Float](repeating: 1, count: values.count), .stretched(low: 0, high: 0), nil)
+        }
+        let lo = range.minimum, span = range.maximum - range.minimum
+        let pixels = values.map { v -> Float in
+            guard v.isFinite else { return 1 }
+            return span > 0 ? Float((v - lo) / span) : 0.5
+        }
+        return (pixels, .stretched(low: lo, high: range.maximum), range)
     }
 }
 
@@ -64,7 +141,9 @@ public enum ImageReader {
     public static func read(_ path: String) throws -> DecodedImage {
         let bytes = try readBytes(path)
         if PNGCodec.isPNG(bytes) { return try PNGCodec.decode(bytes, path: path) }
-        if TIFFCodec.isTIFF(bytes) { return try TIFFCodec.decode(path: path) }
+        if TIFFCodec.isTIFF(bytes) { return try TIFFCodec.decode(path: path, bytes: bytes) }
+        if JPEGCodec.isJPEG(bytes) { return try JPEGCodec.decode(bytes, path: path) }
+        if GatanDM.isDM(bytes) { return try decodeDM(bytes, path: path) }
         throw ImageCoreError.unrecognisedFormat(path: path)
     }
 

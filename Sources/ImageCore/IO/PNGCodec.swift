@@ -165,10 +165,14 @@ enum PNGCodec {
         case 4: model = .grayAlpha
         default: model = .rgba
         }
-        let info = ImageFileInfo(
+        var info = ImageFileInfo(
             format: .png, width: width, height: height, bitDepth: summary.bitDepth,
             colorModel: model, compression: "deflate", pageCount: 1,
             pixelSize: pixelSize, pixelSizeNote: pixelSizeNote)
+        let full: Double = sixteen ? 65535 : 255
+        info.sampleType = sixteen ? "uint16" : "uint8"
+        info.intensityMapping = .fullScale(maximum: full)
+        info.storedRange = StoredRange.fullScale(pixels, maximum: full)
         let gray = try GrayImage(width: width, height: height, pixels: pixels, pixelSize: pixelSize)
         return DecodedImage(image: gray, info: info)
     }

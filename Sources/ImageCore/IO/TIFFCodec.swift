@@ -1,7 +1,9 @@
 import Foundation
 internal import CTIFF
 
-/// Reads TIFF files through libtiff: 1-, 2-, 4-, 8- and 16-bit unsigned samples, gray
+/// Reads TIFF files through libtiff: 1-, 2-, 4-, 8-, 16- and 32-bit unsigned, 8-, 16- and
+/// 32-bit signed, 32- and 64-bit floating-point samples (mapped to 0...1 as
+/// `IntensityMapping` says), gray
 /// (MinIsBlack or MinIsWhite), RGB and palette, strips or tiles, contiguous or planar, any
 /// compression libtiff decodes (CCITT Group 3/4, PackBits, LZW, Deflate, ...). The first
 /// page of a multi-page file is read; the first channel of a colour image is kept
@@ -41,7 +43,7 @@ enum TIFFCodec {
 
     private static let warningHandler: TIFFErrorHandlerExtR = { _, _, _, _, _ in 1 }
 
-    static func decode(path: String) throws -> DecodedImage {
+    static func decode(path: String, bytes: [UInt8]) throws -> DecodedImage {
         let log = MessageLog()
         let retained = Unmanaged.passRetained(log)
         defer { retained.release() }
@@ -90,16 +92,31 @@ enum TIFFCodec {
         let planar = Int32(field16(TIFFTAG_PLANARCONFIG, default: UInt16(PLANARCONFIG_CONTIG)))
         let compression = Int32(field16(TIFFTAG_COMPRESSION, default: 1))
 
-        guard sampleFormat == 1 else {
-            throw ImageCoreError.unsupported(
-                path: path, detail: "sample format \(sampleFormat == 3 ? "floating point" : "signed integer"); sootctl reads unsigned integer samples")
+        guard [1, 2, 3].contains(sampleFormat) else {
+            throw ImageCoreError.unsupported(path: path, detail: "sample format \(sampleFormat) (complex or undefined samples)")
         }
-        guard [1, 2, 4, 8, 16].contains(bitsPerSample) else {
-            throw ImageCoreError.unsupported(path: path, detail: "\(bitsPerSample) bits per sample")
+        let sampleType: String
+        switch (sampleFormat, bitsPerSample) {
+        case (1, 1), (1, 2), (1, 4), (1, 8): sampleType = "uint8"
+        case (1, 16): sampleType = "uint16"
+        case (1, 32): sampleType = "uint32"
+        case (2, 8): sampleType = "int8"
+        case (2, 16): sampleType = "int16"
+        case (2, 32): sampleType = "int32"
+        case (3, 32): sampleType = "float32"
+        case (3, 64): sampleType = "float64"
+        default:
+            let kind = sampleFormat == 3 ? "floating-point" : sampleFormat == 2 ? "signed" : "unsigned"
+            throw ImageCoreError.unsupported(path: path, detail: "\(bitsPerSample)-bit \(kind) samples")
         }
+        // 1-16 bit unsigned samples keep their full scale; the others are stretched (IntensityMapping).
+        let fullScale = sampleFormat == 1 && bitsPerSample <= 16
         guard [PHOTOMETRIC_MINISWHITE, PHOTOMETRIC_MINISBLACK, PHOTOMETRIC_RGB, PHOTOMETRIC_PALETTE]
                 .contains(photometric) else {
             throw ImageCoreError.unsupported(path: path, detail: "photometric interpretation \(photometric)")
+        }
+        guard fullScale || photometric != PHOTOMETRIC_PALETTE else {
+            throw ImageCoreError.unsupported(path: path, detail: "palette image with \(sampleType) samples")
         }
         guard samplesPerPixel >= 1 && samplesPerPixel <= 8 else {
             throw ImageCoreError.unsupported(path: path, detail: "\(samplesPerPixel) samples per pixel")
@@ -180,38 +197,70 @@ enum TIFFCodec {
             palette = (0..<(1 << bitsPerSample)).map { Float(red[$0]) / 65535 }
         }
 
-        let maxValue = Float((1 << bitsPerSample) - 1)
+        let maxValue = Float((1 << min(bitsPerSample, 16)) - 1)
         let invert = photometric == PHOTOMETRIC_MINISWHITE
         var pixels = [Float](repeating: 0, count: width * height)
+        // Stored values are kept only where they are stretched; full-scale samples keep running statistics.
+        var stored = [Double](repeating: 0, count: fullScale ? 0 : width * height)
+        var low = Int.max, high = Int.min, total = 0.0
         plane.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             for r in 0..<height {
                 let rowBase = r * rowBytes
                 for c in 0..<width {
+                    let at = rowBase + c * pixelStrideBits / 8
+                    // libtiff hands samples over in host byte order.
+                    if !fullScale {
+                        let v: Double
+                        switch sampleType {
+                        case "int8": v = Double(Int8(bitPattern: bytes[at]))
+                        case "int16": v = Double(raw.loadUnaligned(fromByteOffset: at, as: Int16.self))
+                        case "int32": v = Double(raw.loadUnaligned(fromByteOffset: at, as: Int32.self))
+                        case "uint32": v = Double(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                        case "float32": v = Double(raw.loadUnaligned(fromByteOffset: at, as: Float.self))
+                        default: v = raw.loadUnaligned(fromByteOffset: at, as: Double.self)
+                        }
+                        stored[r * width + c] = v
+                        continue
+                    }
                     let sample: Int
                     switch bitsPerSample {
-                    case 8: sample = Int(bytes[rowBase + c * pixelStrideBits / 8])
-                    case 16:
-                        // libtiff hands 16-bit samples over in host byte order.
-                        sample = Int(raw.loadUnaligned(fromByteOffset: rowBase + c * pixelStrideBits / 8, as: UInt16.self))
+                    case 8: sample = Int(bytes[at])
+                    case 16: sample = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))
                     default:
                         let bit = c * pixelStrideBits
                         let byte = bytes[rowBase + bit / 8]
                         let shift = 8 - bitsPerSample - (bit % 8)
                         sample = Int(byte >> UInt8(shift)) & ((1 << bitsPerSample) - 1)
                     }
+                    low = min(low, sample); high = max(high, sample); total += Double(sample)
                     var v = palette?[sample] ?? Float(sample) / maxValue
                     if invert { v = 1 - v }
                     pixels[r * width + c] = v
                 }
             }
         }
+        let mapping: IntensityMapping
+        var storedRange = StoredRange(stored)
+        if fullScale {
+            storedRange = StoredRange([Double(low), Double(high)])
+            storedRange?.mean = total / Double(width * height)
+            mapping = .fullScale(maximum: Double(maxValue))
+        } else {
+            let stretched = IntensityMapping.stretch(stored)
+            pixels = invert ? stretched.pixels.map { 1 - $0 } : stretched.pixels
+            mapping = stretched.mapping
+        }
 
         // Resolution tags -> pixel size, when plausible for a microscope.
         var pixelSize: PixelSize?
         var note: String?
+        let calibration = TIFFDirectory(bytes).flatMap { TIFFCalibration.find($0, height: height) }
         let unit = Int32(field16(TIFFTAG_RESOLUTIONUNIT, default: UInt16(RESUNIT_INCH)))
-        if let xres = fieldFloat(TIFFTAG_XRESOLUTION), xres > 0, unit != RESUNIT_NONE {
+        if let calibration {
+            pixelSize = calibration.pixelSize
+            note = calibration.note
+        } else if let xres = fieldFloat(TIFFTAG_XRESOLUTION), xres > 0, unit != RESUNIT_NONE {
             let nmPerUnit = unit == RESUNIT_CENTIMETER ? 1e7 : 25.4e6
             let nm = nmPerUnit / Double(xres)
             if PixelSize.plausibleRangeNm.contains(nm) {
@@ -229,10 +278,14 @@ enum TIFFCodec {
         default:
             model = bitsPerSample == 1 ? .bilevel : (samplesPerPixel >= 2 ? .grayAlpha : .gray)
         }
-        let info = ImageFileInfo(
+        var info = ImageFileInfo(
             format: .tiff, width: width, height: height, bitDepth: bitsPerSample, colorModel: model,
             compression: compressionName(compression), pageCount: Int(TIFFNumberOfDirectories(tif)),
             pixelSize: pixelSize, pixelSizeNote: note)
+        info.sampleType = sampleType
+        info.storedRange = storedRange
+        info.intensityMapping = mapping
+        info.metadataFooterStartRow = calibration?.footerStartRow
         let image = try GrayImage(width: width, height: height, pixels: pixels, pixelSize: pixelSize)
         return DecodedImage(image: image, info: info)
     }
