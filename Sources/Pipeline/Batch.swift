@@ -193,6 +193,7 @@ public struct AnalysisRun: Sendable {
         }
         var complete = provenance
         complete.status = "complete"
+        complete.images = images.compactMap(\.calibration)
         try writeTables(outcome, provenance: complete, methods: methods, pictures: pictures, to: output)
         return outcome
     }
@@ -276,6 +277,7 @@ public struct SegmentationRun: Sendable {
         defer { folder.release() }
         var failures = batch.inputs.missing.count
         var done: [String] = []
+        var calibrations: [ImageCalibration] = []
         let files = batch.inputs.files
         try folder.begin(RunState(command: "segment", configuration: try encodeJSON(configuration), total: files.count,
                                   missing: batch.inputs.missing, shard: nil, masks: nil), resume: false)
@@ -308,6 +310,7 @@ public struct SegmentationRun: Sendable {
                     events(.warning(path: path, message: "segmentation looks failed (\(reason.rawValue))"))
                 }
                 done.append(loaded.stem)
+                calibrations.append(loaded.calibration)
                 try folder.store(StoredImage(index: k, file: path, fingerprint: "", image: .error(file: path, message: ""),
                                              records: [], edmCurves: [], outputs: written))
             } catch {
@@ -322,6 +325,7 @@ public struct SegmentationRun: Sendable {
         }
         var complete = provenance
         complete.status = "complete"
+        complete.images = calibrations
         try output.write(encodeJSON(complete), to: "run.json")
         return SegmentationOutcome(segmented: done, failures: failures)
     }

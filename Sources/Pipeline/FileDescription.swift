@@ -1,3 +1,4 @@
+import Annotations
 import Foundation
 import ImageCore
 
@@ -27,6 +28,12 @@ public struct FileDescription: Encodable, Sendable {
     public var pixelSizeNote: String?
     public var footer: String
     public var footerStartRow: Int?
+    /// The scale bar read from the image (used as the pixel size when the file has none).
+    public var scaleBar: ScaleBarRecord?
+    /// Why no scale bar was read.
+    public var scaleBarNote: String?
+    /// Pixels that are not specimen (scale bar, text boxes, saturated regions).
+    public var excludedPx: Int?
 
     /// Reads the file and describes it.
     public init(path: String) throws {
@@ -56,6 +63,17 @@ public struct FileDescription: Encodable, Sendable {
             footer = "not applicable (binary mask)"
         } else {
             let detected = detectInstrumentFooter(decoded.image, metadataStartRow: info.metadataFooterStartRow)
+            let annotations = AnnotationFinder.shared.find(in: decoded.image, pixelSizeNm: info.pixelSize?.nanometersPerPixel)
+            if let reading = annotations.scaleBar {
+                scaleBar = ScaleBarRecord(reading)
+                if pixelSizeNm == nil {
+                    pixelSizeNm = reading.pixelSizeNm
+                    pixelSizeSource = PixelSizeSource.scaleBar.rawValue
+                }
+            } else {
+                scaleBarNote = annotations.scaleBarNote
+            }
+            excludedPx = annotations.excludedCount
             if let found = detected.footer {
                 footer = found.kind == .databar ? "databar from row \(found.startRow) (file metadata)"
                     : "\(found.kind.rawValue) bar from row \(found.startRow)"
@@ -71,23 +89,31 @@ public struct FileDescription: Encodable, Sendable {
         var parts = ["\(width) x \(height)", "\(bitDepth)-bit \(colorModel)",
                      "\(channels) channel\(channels == 1 ? "" : "s")",
                      "\(format) (\(compression))" + (pages > 1 ? ", \(pages) pages (first read)" : ""),
-                     "\(sampleType) values \(Self.number(minimumValue))-\(Self.number(maximumValue))"
+                     "\(sampleType) values \(Self.number(minimumValue)) to \(Self.number(maximumValue))"
                         + (intensityMapping.hasPrefix("(") ? " (stretched to 0-1)" : "")]
         if let foregroundFraction {
             parts.append(String(format: "foreground %.2f %%", foregroundFraction * 100))
         }
         if let pixelSizeNm, let pixelSizeSource {
-            parts.append("pixel size \(pixelSizeNm) nm/px (\(pixelSizeSource))")
+            var text = "pixel size \(Self.number(pixelSizeNm)) nm/px (\(pixelSizeSource))"
+            if let bar = scaleBar {
+                text += pixelSizeSource == PixelSizeSource.scaleBar.rawValue
+                    ? " from a bar of \(bar.barLengthPx) px labelled '\(bar.label)'"
+                    : String(format: ", scale bar '%@' over %d px gives %.4g nm/px", bar.label, bar.barLengthPx, bar.pixelSizeNm)
+            }
+            parts.append(text)
         } else {
             parts.append("pixel size unknown" + (pixelSizeNote.map { " (\($0))" } ?? ""))
         }
+        if scaleBar == nil, let note = scaleBarNote, note != "no scale bar found" { parts.append("scale bar: \(note)") }
+        if let excludedPx, excludedPx > 0 { parts.append("\(excludedPx) px not soot (excluded)") }
         parts.append("footer: \(footer)")
         return "\(file): " + parts.joined(separator: ", ")
     }
 
     static func number(_ v: Double) -> String {
         guard v.isFinite else { return "?" }
-        return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)
+        return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.8g", v)
     }
 
     /// One JSON object on one line.

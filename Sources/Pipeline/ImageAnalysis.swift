@@ -71,10 +71,11 @@ public final class Analyzer: Sendable {
         guard let segmenter else { preconditionFailure("Analyzer built without a classifier") }
         // The classifier and the post-processing say themselves whether they need the pixel
         // size (the CNN alone runs without one, at its model's default scale).
-        let segmentation = try segmenter.segment(loaded.image)
-        var mask = segmentation.mask
+        // Scale bars, text boxes and saturated regions are neither classified nor kept.
+        let segmentation = try segmenter.segment(loaded.classifiedImage)
+        var mask = loaded.withoutAnnotations(segmentation.mask)
         mask.pixelSize = loaded.pixelSize
-        if !raw { mask = try configuration.postProcessing(forClassifierNamed: segmenter.name).apply(mask) }
+        if !raw { mask = loaded.withoutAnnotations(try configuration.postProcessing(forClassifierNamed: segmenter.name).apply(mask)) }
         return SegmentedImage(loaded: loaded, segmentation: segmentation, mask: mask)
     }
 
@@ -110,7 +111,7 @@ public final class Analyzer: Sendable {
             failure: analysis.failure?.rawValue, pixelSizeNm: ps.nanometersPerPixel, pixelSizeSource: ps.source.rawValue,
             footerRows: loaded.footer == nil ? nil : loaded.footerRows,
             statistics: SizeStatistics(records, methods: methods), edmSbsEnsemble: EnsembleFit(curves: sizing.edmCurves),
-            warnings: warnings)
+            warnings: warnings, calibration: loaded.calibration)
         return ImageResult(loaded: loaded, inputMask: mask, analysis: analysis, excluded: excluded, sizing: sizing,
                            sizingMethods: methods, records: records, summary: summary, warnings: warnings)
     }

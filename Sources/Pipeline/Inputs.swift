@@ -1,3 +1,4 @@
+import Annotations
 import Foundation
 import ImageCore
 
@@ -70,14 +71,24 @@ public struct LoadedImage: Sendable {
     /// Why a bar that looked like a footer was not cropped.
     public var footerNote: String?
     public var pixelSize: PixelSize? { original.pixelSize }
+    /// Scale bar, text boxes and saturated regions of `image` (what is not soot).
+    public var annotations: ImageAnnotations
+    /// Why the file's calibration was not used (from the reader), for reports.
+    public var fileCalibrationNote: String?
+    /// A disagreement between the pixel size used and the scale bar's reading.
+    public var scaleBarWarning: String?
 
-    /// Reads an image and resolves its pixel size with `rule`.
-    public init(path: String, pixelSizes rule: PixelSizeRule = PixelSizeRule()) throws {
+    /// Reads an image, finds what is not soot and resolves its pixel size with `rule`; the
+    /// scale bar's reading is used when neither the rule nor the file gives one.
+    /// - Parameter annotations: look for scale bars, text boxes and saturated regions (off:
+    ///   the whole image is specimen, as in atems).
+    public init(path: String, pixelSizes rule: PixelSizeRule = PixelSizeRule(), annotations find: Bool = true) throws {
         let decoded = try ImageReader.read(path)
         self.path = path
         stem = Pipeline.stem(of: path)
         original = decoded.image
-        original.pixelSize = rule.resolve(stem: stem, metadata: decoded.info.pixelSize)
+        fileCalibrationNote = decoded.info.pixelSizeNote
+        let resolved = rule.resolve(stem: stem, metadata: decoded.info.pixelSize)
         let detected = detectInstrumentFooter(original, metadataStartRow: decoded.info.metadataFooterStartRow)
         footer = detected.footer
         footerNote = detected.ignored
@@ -87,7 +98,37 @@ public struct LoadedImage: Sendable {
             footer = nil
             image = original
         }
-        image.pixelSize = original.pixelSize
+        if find {
+            // Footers (UBC's) print their bar too: search the whole file, keep what lies above the footer.
+            let all = AnnotationFinder.shared.find(in: original, pixelSizeNm: resolved?.nanometersPerPixel)
+            annotations = all.cropped(toRows: image.height)
+        } else {
+            annotations = ImageAnnotations(scaleBar: nil, scaleBarNote: "not searched", regions: [],
+                                           excluded: BinaryMask(width: image.width, height: image.height))
+        }
+        var pixelSize = resolved
+        if pixelSize == nil, let bar = annotations.scaleBar {
+            pixelSize = PixelSize(nanometersPerPixel: bar.pixelSizeNm, source: .scaleBar)
+        } else if let ps = resolved, let bar = annotations.scaleBar,
+                  abs(bar.pixelSizeNm - ps.nanometersPerPixel) > 0.05 * ps.nanometersPerPixel {
+            scaleBarWarning = String(format: "the scale bar (%@ over %d px) gives %.4g nm/px, the %@ pixel size %.4g nm/px differs by %.0f %%",
+                                     bar.label, bar.barLengthPx, bar.pixelSizeNm, ps.source.rawValue, ps.nanometersPerPixel,
+                                     100 * abs(bar.pixelSizeNm / ps.nanometersPerPixel - 1))
+        }
+        original.pixelSize = pixelSize
+        image.pixelSize = pixelSize
+        annotations.excluded.pixelSize = pixelSize
+    }
+
+    /// The image the classifiers see: excluded pixels set to the background level.
+    public var classifiedImage: GrayImage { annotations.neutralised(image) }
+
+    /// `mask` without the excluded pixels.
+    public func withoutAnnotations(_ mask: BinaryMask) -> BinaryMask {
+        guard annotations.excludedCount > 0, mask.width == image.width, mask.height == image.height else { return mask }
+        var out = mask
+        for i in 0..<out.bits.count where annotations.excluded.bits[i] != 0 { out.bits[i] = 0 }
+        return out
     }
 
     /// A warning when the file's own calibration lies outside `PixelSizeRule.typicalRangeNm`
@@ -97,8 +138,8 @@ public struct LoadedImage: Sendable {
         return PixelSizeRule.unitWarning(ps.nanometersPerPixel).map { "\(ps.source.rawValue) " + $0 }
     }
 
-    /// What is worth telling about the input itself (pixel size, footer).
-    public var warnings: [String] { [pixelSizeWarning, footerNote].compactMap { $0 } }
+    /// What is worth telling about the input itself (pixel size, footer, scale bar).
+    public var warnings: [String] { [pixelSizeWarning, footerNote, scaleBarWarning].compactMap { $0 } }
 
     /// Rows of the footer (0 without one).
     public var footerRows: Int { footer.map { original.height - $0.startRow } ?? 0 }

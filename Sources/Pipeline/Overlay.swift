@@ -19,6 +19,7 @@ public enum Overlay {
         var canvas = base(loaded, mask: mask, excluded: excluded)
         var legend: [(RGB, String)] = [(.outline, "AGGREGATE")]
         if let excluded, excluded.trueCount > 0 { legend.append((.excluded, "EXCLUDED: TOUCHES THE BORDER")) }
+        legend += annotationLegend(loaded)
         addLegend(&canvas, loaded: loaded, entries: legend)
         return canvas
     }
@@ -61,6 +62,7 @@ public enum Overlay {
         if let excluded = result.excluded, excluded.trueCount > 0 {
             legend.append((.excluded, "EXCLUDED: TOUCHES THE BORDER"))
         }
+        legend += annotationLegend(loaded)
         addLegend(&canvas, loaded: loaded, entries: legend)
         return canvas
     }
@@ -76,9 +78,24 @@ public enum Overlay {
             canvas.tint(excluded, color: .excluded, opacity: 0.5)
             canvas.outline(excluded, color: .excluded, thickness: thickness)
         }
+        let notSoot = loaded.fullSize(loaded.annotations.excluded)
+        if notSoot.trueCount > 0 {
+            canvas.tint(notSoot, color: .annotation, opacity: 0.35)
+            canvas.outline(notSoot, color: .annotation, thickness: thickness)
+        }
         canvas.tint(mask, color: .aggregateTint)
         canvas.outline(mask, color: .outline, thickness: thickness)
         return canvas
+    }
+
+    /// The legend line of the excluded annotations, naming the scale bar read.
+    static func annotationLegend(_ loaded: LoadedImage) -> [(RGB, String)] {
+        guard loaded.annotations.excludedCount > 0 else { return [] }
+        var kinds = Array(Set(loaded.annotations.regions.map { $0.kind.rawValue.uppercased().replacingOccurrences(of: "-", with: " ") })).sorted()
+        if let bar = loaded.annotations.scaleBar {
+            kinds = kinds.map { $0 == "SCALE BAR" ? "SCALE BAR \(bar.label.replacingOccurrences(of: "µ", with: "u").uppercased()) = \(bar.barLengthPx) PX" : $0 }
+        }
+        return [(.annotation, "NOT SOOT, EXCLUDED: " + kinds.joined(separator: ", "))]
     }
 
     /// Appends a dark band below the picture with one line per entry (a colour swatch and its

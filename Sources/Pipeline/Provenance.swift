@@ -34,6 +34,9 @@ public struct RunProvenance: Codable, Sendable {
     public var shard: String?
     /// `merge`: the run folders combined.
     public var mergedFrom: [String]?
+    /// Per image: the pixel size, where it came from (file metadata, table, flag, scale bar:
+    /// with the bar's length and the label read) and what was excluded as not soot.
+    public var images: [ImageCalibration]?
 
     public struct ModelFile: Codable, Sendable, Equatable {
         public var path: String
@@ -43,7 +46,7 @@ public struct RunProvenance: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model, twsModel = "tws_model"
         case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date, status, shard
-        case masks, mergedFrom = "merged_from"
+        case masks, mergedFrom = "merged_from", images
     }
 
     public init(commandLine: [String], configuration: AnalysisConfiguration, classifiers: [String]? = nil,

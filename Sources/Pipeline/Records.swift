@@ -1,3 +1,4 @@
+import Annotations
 import Aggregates
 import Foundation
 import PrimarySizing
@@ -193,16 +194,18 @@ public struct ImageRecord: Codable, Sendable {
     public var statistics: SizeStatistics?
     public var edmSbsEnsemble: EnsembleFit?
     public var warnings: [String]
+    /// The pixel size's origin, the scale bar read, and what was excluded as not soot.
+    public var calibration: ImageCalibration?
 
     enum CodingKeys: String, CodingKey {
         case image, file, status, failure, pixelSizeNm = "pixel_size_nm", pixelSizeSource = "pixel_size_source"
-        case footerRows = "footer_rows", statistics, edmSbsEnsemble = "edm_sbs_ensemble", warnings
+        case footerRows = "footer_rows", statistics, edmSbsEnsemble = "edm_sbs_ensemble", warnings, calibration
     }
 
     /// The record of an image that could not be analysed.
     public static func error(file: String, message: String) -> ImageRecord {
         ImageRecord(image: stem(of: file), file: file, status: .error, failure: message, pixelSizeNm: nil,
-                    pixelSizeSource: nil, footerRows: nil, statistics: nil, edmSbsEnsemble: nil, warnings: [])
+                    pixelSizeSource: nil, footerRows: nil, statistics: nil, edmSbsEnsemble: nil, warnings: [], calibration: nil)
     }
 
     /// `images.csv`: per image, its file, pixel size and source, status and reason, counts,
@@ -274,4 +277,62 @@ public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                   nan: "nan")
     return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}
+
+
+/// A scale bar as recorded in `images.csv`, `run.json` and `sootctl info --json`.
+public struct ScaleBarRecord: Codable, Sendable, Equatable {
+    public var label: String
+    public var lengthNm: Double
+    public var barLengthPx: Int
+    public var pixelSizeNm: Double
+    /// Bar and label boxes: x, y, width, height in px of the file.
+    public var bar: [Int]
+    public var labelBox: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case label, lengthNm = "length_nm", barLengthPx = "bar_length_px", pixelSizeNm = "pixel_size_nm", bar, labelBox = "label_box"
+    }
+
+    public init(_ reading: ScaleBarReading) {
+        label = reading.label
+        lengthNm = reading.lengthNm
+        barLengthPx = reading.barLengthPx
+        pixelSizeNm = reading.pixelSizeNm
+        bar = [reading.bar.x, reading.bar.y, reading.bar.width, reading.bar.height]
+        labelBox = [reading.labelBox.x, reading.labelBox.y, reading.labelBox.width, reading.labelBox.height]
+    }
+}
+
+/// Where an image's pixel size came from and what of it is not specimen.
+public struct ImageCalibration: Codable, Sendable, Equatable {
+    public var image: String
+    public var pixelSizeNm: Double?
+    public var pixelSizeSource: String?
+    /// Why the file's own calibration was not used, when it had one it did not use or none.
+    public var fileNote: String?
+    public var scaleBar: ScaleBarRecord?
+    /// Why no scale bar was read.
+    public var scaleBarNote: String?
+    /// Pixels excluded from segmentation, and the regions by kind.
+    public var excludedPx: Int
+    public var excludedRegions: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case image, pixelSizeNm = "pixel_size_nm", pixelSizeSource = "pixel_size_source", fileNote = "file_note"
+        case scaleBar = "scale_bar", scaleBarNote = "scale_bar_note", excludedPx = "excluded_px", excludedRegions = "excluded_regions"
+    }
+}
+
+extension LoadedImage {
+    /// This image's calibration record.
+    public var calibration: ImageCalibration {
+        var kinds: [String: Int] = [:]
+        for r in annotations.regions { kinds[r.kind.rawValue, default: 0] += 1 }
+        return ImageCalibration(
+            image: stem, pixelSizeNm: pixelSize?.nanometersPerPixel, pixelSizeSource: pixelSize?.source.rawValue,
+            fileNote: fileCalibrationNote, scaleBar: annotations.scaleBar.map(ScaleBarRecord.init),
+            scaleBarNote: annotations.scaleBar == nil ? annotations.scaleBarNote : nil,
+            excludedPx: annotations.excludedCount, excludedRegions: kinds)
+    }
 }

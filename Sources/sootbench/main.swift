@@ -11,6 +11,8 @@
 //   swift run -c release sootbench tws-loo [--data DIR] [--pixel-sizes CSV] [--trees N] [--pixels-per-class N]
 //                                          [--flattening none|closing_nm=..,sigma_nm=..,level=..] [--probabilities DIR] [--json FILE]
 //
+//   swift run -c release sootbench scalebars [--count N] [--seed S] [--size WxH] [--out DIR]
+//
 //   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
 //
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
@@ -240,6 +242,10 @@ do {
                      trees: Int(option("--trees") ?? "100") ?? 100,
                      pixelsPerClass: Int(option("--pixels-per-class") ?? "20000") ?? 20000,
                      repeatCount: Int(option("--repeat") ?? "3") ?? 3, jsonPath: option("--json"))
+    case "scalebars":
+        let size = (option("--size") ?? "2048x2048").split(separator: "x").compactMap { Int($0) }
+        try benchScaleBars(count: Int(option("--count") ?? "100") ?? 100, seed: UInt64(option("--seed") ?? "77") ?? 77,
+                           width: size.first ?? 2048, height: size.last ?? 2048, outFolder: option("--out"))
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let example = readmeExample()
@@ -250,7 +256,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, tws, tws-loo, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
         exit(2)
     }
 } catch {

@@ -12,6 +12,8 @@ public struct RGB: Sendable, Equatable {
     public static let label = RGB(255, 255, 255)
     /// Aggregates left out of the results (touching the border, or too small).
     public static let excluded = RGB(150, 150, 150)
+    /// What is not specimen: scale bars, text boxes, saturated regions.
+    public static let annotation = RGB(120, 60, 220)
 }
 
 /// An 8-bit RGB picture for overlays: a grey image with masks tinted and outlined, circles
