@@ -95,7 +95,8 @@ public func detectSegmentationFailure(_ mask: BinaryMask, options: AggregateOpti
     let cleared = clearBorder(mask)
     let borderPixels = mask.trueCount - cleared.trueCount
     if Double(borderPixels) > options.maximumBorderFraction * Double(mask.count) { return .borderCoverage }
-    let kept = removeSmallComponents(options.removeBorderAggregates ? cleared : mask, minimumPixels: options.minimumPixels)
+    let kept = removeSmallComponents(options.removeBorderAggregates ? cleared : mask,
+                                     minimumPixels: PaperScale.area(options.minimumPixels, pixelSizeNm: mask.pixelSize?.nanometersPerPixel))
     let n = label(kept).count
     if n > options.maximumAggregates { return .tooManyAggregates }
     if n == 0 { return .noAggregates }
@@ -125,7 +126,8 @@ public func extractAggregates(mask input: BinaryMask, image: GrayImage? = nil, p
         if options.edgeRescue { mask = rescueEdge(mask) }
         mask = clearBorder(mask)
     }
-    mask = removeSmallComponents(mask, minimumPixels: options.minimumPixels)
+    // The 10 px speck limit at the paper's 0.4-0.8 nm/px, the same area in nm² outside (PaperScale).
+    mask = removeSmallComponents(mask, minimumPixels: PaperScale.area(options.minimumPixels, pixelSizeNm: ps))
     let labels = label(mask, connectivity: .eight)
     if options.detectFailures && labels.count > options.maximumAggregates { return failed(.tooManyAggregates) }
     let regions = regionProperties(of: labels)

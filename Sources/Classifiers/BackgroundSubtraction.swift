@@ -90,6 +90,7 @@ public struct DastanpourRollingBall: Sendable {
 /// border blobs removed before the rolling ball).
 public struct OtsuSegmenter: Segmenter {
     public var name: String { "otsu" }
+    public var usesPaperPixelConstants: Bool { true }
     public var original = false
     public var diskShape: DiskShape = .euclidean
 

@@ -15,6 +15,7 @@ import Randomness
 /// which gives exactly the centres plain Lloyd iterations would give.
 public struct KMeansSegmenter: Segmenter {
     public var name: String { "kmeans" }
+    public var usesPaperPixelConstants: Bool { true }
     /// Threshold multipliers searched (v6.1: 1.000, 1.002, ..., 1.350).
     public var thresholdMultipliers: [Double] = (0...175).map { 1 + Double($0) * 0.002 }
     /// Relative deviation from the linear trend that stops the search (v6.1: 0.1).

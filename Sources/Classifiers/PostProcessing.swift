@@ -53,7 +53,9 @@ public struct PostProcessing: Sendable, Equatable, Codable {
             let ps = try requirePixelSize(pixelSizeNm, neededBy: "rolling-ball post-processing")
             out = cnnRollingBall(out, pixelSizeNm: ps, diskShape: diskShape)
         }
-        if minimumAggregatePixels > 1 { out = removeSmallComponents(out, minimumPixels: minimumAggregatePixels) }
+        // The floor is the paper's 1,000 px at 0.4-0.8 nm/px, the same area in nm² outside (PaperScale).
+        let floor = PaperScale.area(minimumAggregatePixels, pixelSizeNm: pixelSizeNm)
+        if floor > 1 { out = removeSmallComponents(out, minimumPixels: floor) }
         if removeBorderAggregates { out = clearBorder(out) }
         return out
     }

@@ -64,9 +64,46 @@ public protocol Segmenter: Sendable {
     /// Segments one image.
     /// - Parameter pixelSizeNm: nanometres per pixel, when known.
     func segment(_ image: GrayImage, pixelSizeNm: Double?) throws -> Segmentation
+    /// True for methods written with the paper's pixel constants (k-means, Otsu): the
+    /// pipeline runs them at `PaperScale.workingPixelSizeNm` (resampling the image) so that
+    /// their results do not depend on magnification. False for methods with their own
+    /// working pixel size (CNN, TWS).
+    var usesPaperPixelConstants: Bool { get }
 }
 
 extension Segmenter {
+    public var usesPaperPixelConstants: Bool { false }
+
+    /// Segments `image` at the paper's scale when the method has pixel constants and the
+    /// pixel size lies outside 0.4-0.8 nm/px: the image is resampled to the working pixel
+    /// size (area average when shrinking, bilinear when enlarging), segmented, and the mask
+    /// and probability are resampled back (a pixel is true where the resampled mask is >= 0.5).
+    /// `postProcess` runs on the working mask, at the working pixel size.
+    public func segmentAtPaperScale(_ image: GrayImage, postProcess: (BinaryMask) throws -> BinaryMask) throws -> (Segmentation, BinaryMask) {
+        guard usesPaperPixelConstants, let ps = image.pixelSize, !PaperScale.rangeNm.contains(ps.nanometersPerPixel) else {
+            var s = try segment(image)
+            s.mask.pixelSize = image.pixelSize
+            return (s, try postProcess(s.mask))
+        }
+        let work = PaperScale.workingPixelSizeNm(ps.nanometersPerPixel)
+        let scale = ps.nanometersPerPixel / work
+        let w = max(Int((Double(image.width) * scale).rounded()), 1), h = max(Int((Double(image.height) * scale).rounded()), 1)
+        var small = resize(image, width: w, height: h, method: scale < 1 ? .area : .bilinear)
+        small.pixelSize = PixelSize(nanometersPerPixel: work, source: ps.source)
+        var s = try segment(small)
+        s.mask.pixelSize = small.pixelSize
+        let processed = try postProcess(s.mask)
+        func back(_ m: BinaryMask) -> BinaryMask {
+            let grown = resize(m.asImage(), width: image.width, height: image.height, method: .bilinear)
+            var out = BinaryMask(grown, above: 0.5 - 1e-6)
+            out.pixelSize = image.pixelSize
+            return out
+        }
+        s.mask = back(s.mask)
+        if let p = s.probability { s.probability = resize(p, width: image.width, height: image.height, method: .bilinear) }
+        s.diagnostics["working_pixel_size_nm"] = work
+        return (s, back(processed))
+    }
     /// Segments an image at its own pixel size (the CNN alone runs without one).
     public func segment(_ image: GrayImage) throws -> Segmentation {
         try segment(image, pixelSizeNm: image.pixelSize?.nanometersPerPixel)

@@ -72,10 +72,16 @@ public final class Analyzer: Sendable {
         // The classifier and the post-processing say themselves whether they need the pixel
         // size (the CNN alone runs without one, at its model's default scale).
         // Scale bars, text boxes and saturated regions are neither classified nor kept.
-        let segmentation = try segmenter.segment(loaded.classifiedImage)
-        var mask = loaded.withoutAnnotations(segmentation.mask)
+        // Methods with the paper's pixel constants run at its magnification (PaperScale).
+        var input = loaded.classifiedImage
+        input.pixelSize = loaded.pixelSize
+        let post = configuration.postProcessing(forClassifierNamed: segmenter.name)
+        let (segmentation, processed) = try segmenter.segmentAtPaperScale(input) { working in
+            guard !raw else { return working }
+            return try post.apply(working)
+        }
+        var mask = loaded.withoutAnnotations(raw ? segmentation.mask : processed)
         mask.pixelSize = loaded.pixelSize
-        if !raw { mask = loaded.withoutAnnotations(try configuration.postProcessing(forClassifierNamed: segmenter.name).apply(mask)) }
         return SegmentedImage(loaded: loaded, segmentation: segmentation, mask: mask)
     }
 

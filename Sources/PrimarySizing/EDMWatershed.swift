@@ -22,7 +22,9 @@ public struct EDMWatershed: Sendable {
         guard eMax > 0 else { return [] }
         var d = [Float](repeating: 0, count: w * h)
         for i in 0..<d.count { d[i] = mask.bits[i] != 0 ? eMax - e[i] : eMax }
-        let marker = d.map { $0 + minimumDepth }
+        // The paper's depth of 1 px at 0.4-0.8 nm/px, the same depth in nm outside (PaperScale).
+        let depth = minimumDepth * Float(PaperScale.lengthFactor(pixelSizeNm: ps))
+        let marker = d.map { $0 + depth }
         let d2 = reconstructByErosion(marker: marker, mask: d, width: w, height: h, connectivity: .four)
         let basins = watershed(d2, width: w, height: h, mask: mask, connectivity: .eight)
         var radius = [Float](repeating: 0, count: basins.count + 1)

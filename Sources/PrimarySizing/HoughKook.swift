@@ -27,7 +27,26 @@ public struct HoughKook: Sendable {
 
     public init() {}
 
-    /// Finds circles in a whole image (soot dark, values 0...1).
+    /// Finds circles in an image at `ps` nm/px: outside the paper's 0.4-0.8 nm/px the image is
+    /// resampled to the nearest end of that range (`PaperScale`), so that the radius range
+    /// (8-50 px there), the Canny smoothing and the search window keep their length in nm;
+    /// circles are mapped back to the image's pixels.
+    public func circles(in image: GrayImage, pixelSizeNm ps: Double?) -> [Circle] {
+        let factor = PaperScale.lengthFactor(pixelSizeNm: ps)
+        guard abs(factor - 1) > 1e-9 else { return circles(in: image) }
+        let w = max(Int((Double(image.width) / factor).rounded()), 3), h = max(Int((Double(image.height) / factor).rounded()), 3)
+        let working = resize(image, width: w, height: h, method: factor > 1 ? .area : .bilinear)
+        let sx = Double(image.width) / Double(w), sy = Double(image.height) / Double(h)
+        return circles(in: working).map { c in
+            var out = c
+            out.centerX = (c.centerX + 0.5) * sx - 0.5
+            out.centerY = (c.centerY + 0.5) * sy - 0.5
+            out.radius = c.radius * (sx + sy) / 2
+            return out
+        }
+    }
+
+    /// Finds circles in a whole image (soot dark, values 0...1) with the paper's pixel constants.
     public func circles(in image: GrayImage) -> [Circle] {
         let w = image.width, h = image.height
         guard w >= 3, h >= 3 else { return [] }

@@ -100,7 +100,7 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
         }
     }
     if methods.contains(.hough) && n > 0 {
-        let found = hough.circles(in: image)
+        let found = hough.circles(in: image, pixelSizeNm: ps)
         for (k, (size, own)) in hough.size(circles: found, analysis: analysis).enumerated() {
             sizes[k][.hough] = size
             circles[k] = own
