@@ -80,12 +80,12 @@ extension Segmenter {
     /// and probability are resampled back (a pixel is true where the resampled mask is >= 0.5).
     /// `postProcess` runs on the working mask, at the working pixel size.
     public func segmentAtPaperScale(_ image: GrayImage, postProcess: (BinaryMask) throws -> BinaryMask) throws -> (Segmentation, BinaryMask) {
-        guard usesPaperPixelConstants, let ps = image.pixelSize, !PaperScale.rangeNm.contains(ps.nanometersPerPixel) else {
+        let work = PaperScale.imageMethodsPixelSizeNm
+        guard usesPaperPixelConstants, let ps = image.pixelSize, abs(ps.nanometersPerPixel / work - 1) > 1e-6 else {
             var s = try segment(image)
             s.mask.pixelSize = image.pixelSize
             return (s, try postProcess(s.mask))
         }
-        let work = PaperScale.workingPixelSizeNm(ps.nanometersPerPixel)
         let scale = ps.nanometersPerPixel / work
         let w = max(Int((Double(image.width) * scale).rounded()), 1), h = max(Int((Double(image.height) * scale).rounded()), 1)
         var small = resize(image, width: w, height: h, method: scale < 1 ? .area : .bilinear)

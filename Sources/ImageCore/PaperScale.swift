@@ -18,6 +18,12 @@ public enum PaperScale {
     /// The paper's pixel sizes, nm/px.
     public static let rangeNm: ClosedRange<Double> = 0.4...0.8
 
+    /// The one pixel size the image-processing methods written in pixels (k-means, Otsu with
+    /// its background subtraction, Hough) run at, from any magnification: 0.8 nm/px, where
+    /// atems' own conversions to nm (μ = 0.8 / ps in k-means and the rolling balls) equal its
+    /// pixel constants, and the CNN's model pixel size.
+    public static let imageMethodsPixelSizeNm = 0.8
+
     /// The pixel size at which the paper's pixel constants are applied for an image of `ps`:
     /// `ps` inside `rangeNm`, the nearest end outside.
     public static func workingPixelSizeNm(_ ps: Double) -> Double {

@@ -28,7 +28,9 @@ public struct ComparisonRun: Sendable {
         loaded.warnings.forEach(warn)
         let mask = try loaded.readMask(try truth.mask(for: path))
         guard loaded.pixelSize != nil else { throw PipelineError.missingPixelSizeForComparison(image: path) }
-        return try EvaluationImage(name: loaded.stem, image: loaded.image, truth: mask)
+        var item = try EvaluationImage(name: loaded.stem, image: loaded.classifiedImage, truth: mask)
+        if loaded.annotations.excludedCount > 0 { item.excluded = loaded.annotations.excluded }
+        return item
     }
 
     /// One image's stored part of a comparison (`OUT/.sootctl/images/STEM.json`).

@@ -11,6 +11,9 @@ public struct EvaluationImage: Sendable {
     public var name: String
     public var image: GrayImage
     public var truth: BinaryMask
+    /// What is not specimen (scale bar, text boxes, saturated regions): removed from every
+    /// classifier's mask; nil when nothing is.
+    public var excluded: BinaryMask?
 
     /// - Throws: `PipelineError.missingPixelSize` when the image carries no pixel size.
     public init(name: String, image: GrayImage, truth: BinaryMask) throws {
@@ -204,12 +207,16 @@ public struct Evaluator {
             started = Date()
             var raw: BinaryMask
             do {
-                raw = try segmenter.segment(item.image).mask
+                // Methods with the paper's pixel constants run at their working pixel size (PaperScale).
+                raw = try segmenter.segmentAtPaperScale(item.image) { $0 }.0.mask
             } catch {
                 result.errors.append(ClassifierFailure(classifier: segmenter.name, message: describe(error)))
                 raw = BinaryMask(width: item.image.width, height: item.image.height)
             }
             raw.pixelSize = item.image.pixelSize
+            if let excluded = item.excluded, excluded.width == raw.width, excluded.height == raw.height {
+                for i in 0..<raw.bits.count where excluded.bits[i] != 0 { raw.bits[i] = 0 }
+            }
             var parts: [VariantPart] = []
             var kept: [BinaryMask] = []
             for row in rows[s] {

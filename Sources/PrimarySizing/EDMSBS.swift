@@ -27,27 +27,30 @@ public struct EDMSBS: Sendable {
     public static func curve(mask: BinaryMask, pixelSizeNm ps: Double) -> [Double] {
         let distance = distanceToBackground(mask)
         var n = 0
-        var counts = [Double](repeating: 0, count: 151)
+        // atems counts erosion depths up to 150 px (METHODS.md 5.2): kept at 0.4-0.8 nm/px, the
+        // same depth in nm outside (PaperScale), so that high magnifications are not cut short.
+        let top = max(1, Int((150 * PaperScale.lengthFactor(pixelSizeNm: ps)).rounded()))
+        var counts = [Double](repeating: 0, count: top + 1)
         // counts_k = #{E > k}: histogram of ceil(E) - 1 then a reverse cumulative sum.
-        var hist = [Int](repeating: 0, count: 152)
+        var hist = [Int](repeating: 0, count: top + 2)
         for i in 0..<mask.count where mask.bits[i] != 0 {
             n += 1
             let e = Double(distance[i])
             // E > k  <=>  k < E  <=>  k <= ceil(E) - 1
-            let top = min(Int(e.rounded(.up)) - 1, 150)
-            if top >= 0 { hist[top] += 1 }
+            let k = min(Int(e.rounded(.up)) - 1, top)
+            if k >= 0 { hist[k] += 1 }
         }
         guard n > 0 else { return [Double](repeating: 0, count: gridNm.count) }
         var running = 0
-        for k in stride(from: 150, through: 0, by: -1) {
+        for k in stride(from: top, through: 0, by: -1) {
             running += hist[k]
             counts[k] = Double(running) / Double(n)
         }
-        counts[150] = 0
+        counts[top] = 0
         // Linear interpolation with extrapolation on x_k = k ps.
         return gridNm.map { d in
             let x = d / ps
-            let k = min(max(Int(x.rounded(.down)), 0), 149)
+            let k = min(max(Int(x.rounded(.down)), 0), top - 1)
             let f = x - Double(k)
             return counts[k] + f * (counts[k + 1] - counts[k])
         }

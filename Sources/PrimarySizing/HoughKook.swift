@@ -27,12 +27,13 @@ public struct HoughKook: Sendable {
 
     public init() {}
 
-    /// Finds circles in an image at `ps` nm/px: outside the paper's 0.4-0.8 nm/px the image is
-    /// resampled to the nearest end of that range (`PaperScale`), so that the radius range
-    /// (8-50 px there), the Canny smoothing and the search window keep their length in nm;
-    /// circles are mapped back to the image's pixels.
+    /// Finds circles in an image at `ps` nm/px: the image is resampled to
+    /// `PaperScale.imageMethodsPixelSizeNm` (0.8 nm/px), so that the radius range (8-50 px
+    /// there: primary diameters of 12.8-80 nm), the Canny smoothing and the search window keep
+    /// their length in nm at every magnification; circles are mapped back to the image's pixels.
     public func circles(in image: GrayImage, pixelSizeNm ps: Double?) -> [Circle] {
-        let factor = PaperScale.lengthFactor(pixelSizeNm: ps)
+        guard let ps, ps > 0 else { return circles(in: image) }
+        let factor = PaperScale.imageMethodsPixelSizeNm / ps
         guard abs(factor - 1) > 1e-9 else { return circles(in: image) }
         let w = max(Int((Double(image.width) / factor).rounded()), 3), h = max(Int((Double(image.height) / factor).rounded()), 3)
         let working = resize(image, width: w, height: h, method: factor > 1 ? .area : .bilinear)

@@ -77,8 +77,21 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
         let order = (0..<n).sorted { analysis.aggregates[$0].areaPx > analysis.aggregates[$1].areaPx }
         DispatchQueue.concurrentPerform(iterations: n) { k in
             let index = order[k]
-            let aggregate = analysis.aggregates[index]
-            let crop = analysis.croppedMask(of: aggregate).mask
+            var aggregate = analysis.aggregates[index]
+            var crop = analysis.croppedMask(of: aggregate).mask
+            // The mask methods work at one pixel size (PaperScale.imageMethodsPixelSizeNm), so
+            // that their pixel steps (PCM's bins of the mask, the EDM's integer erosions, the
+            // watershed's depth) mean the same in nm at every magnification.
+            var ps = ps
+            let factor = ps / PaperScale.imageMethodsPixelSizeNm
+            if abs(factor - 1) > 1e-6 {
+                let w = max(Int((Double(crop.width) * factor).rounded()), 1), h = max(Int((Double(crop.height) * factor).rounded()), 1)
+                let resampled = resize(crop.asImage(), width: w, height: h, method: factor < 1 ? .area : .bilinear)
+                ps *= Double(crop.width) / Double(w)
+                crop = BinaryMask(resampled, above: 0.5 - 1e-6)
+                crop.pixelSize = PixelSize(nanometersPerPixel: ps, source: .user)
+                aggregate.areaPx = crop.trueCount
+            }
             var result: [SizingMethod: PrimaryParticleSize] = [:]
             var curve: [Double] = []
             for method in perAggregate {
