@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system libraries sootctl links against (Debian/Ubuntu package names) when they
 # are missing, then builds the sootctl binary in release mode (.build/release/sootctl).
+#   --with-test-deps  also the fonts the tests and benchmarks render scale-bar labels with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libopenblas-dev liblapacke-dev libpng-dev libtiff-dev libturbojpeg0-dev pkg-config)
+# OCR of scale-bar labels: Tesseract and its English data; FreeType renders labels into
+# synthetic images (tests, benchmarks).
+packages=(libopenblas-dev liblapacke-dev libpng-dev libtiff-dev libturbojpeg0-dev libtesseract-dev tesseract-ocr-eng
+          libfreetype-dev pkg-config)
+if [ "${1:-}" = "--with-test-deps" ]; then packages+=(fonts-dejavu-core fonts-liberation); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -80,8 +80,9 @@ extension Segmenter {
     /// and probability are resampled back (a pixel is true where the resampled mask is >= 0.5).
     /// `postProcess` runs on the working mask, at the working pixel size.
     public func segmentAtPaperScale(_ image: GrayImage, postProcess: (BinaryMask) throws -> BinaryMask) throws -> (Segmentation, BinaryMask) {
-        let work = PaperScale.imageMethodsPixelSizeNm
-        guard usesPaperPixelConstants, let ps = image.pixelSize, abs(ps.nanometersPerPixel / work - 1) > 1e-6 else {
+        guard usesPaperPixelConstants, let ps = image.pixelSize,
+              case let work = PaperScale.imageMethodsWorkingPixelSizeNm(ps.nanometersPerPixel),
+              abs(ps.nanometersPerPixel / work - 1) > 1e-6 else {
             var s = try segment(image)
             s.mask.pixelSize = image.pixelSize
             return (s, try postProcess(s.mask))

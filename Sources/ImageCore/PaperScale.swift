@@ -19,10 +19,23 @@ public enum PaperScale {
     public static let rangeNm: ClosedRange<Double> = 0.4...0.8
 
     /// The one pixel size the image-processing methods written in pixels (k-means, Otsu with
-    /// its background subtraction, Hough) run at, from any magnification: 0.8 nm/px, where
+    /// its background subtraction, Hough, the mask sizing methods) run at, from any magnification: 0.8 nm/px, where
     /// atems' own conversions to nm (μ = 0.8 / ps in k-means and the rolling balls) equal its
     /// pixel constants, and the CNN's model pixel size.
     public static let imageMethodsPixelSizeNm = 0.8
+
+    /// How far an image is enlarged or reduced for the image methods: at most 4 x larger
+    /// (an image of more than 3.2 nm/px is processed at ps / 4, not at 0.8 nm/px) and at most
+    /// 16 x smaller (below 0.05 nm/px likewise), so that a pixel size given in the wrong unit
+    /// cannot make a working image of gigapixels.
+    public static let resamplingRange: ClosedRange<Double> = (1.0 / 16)...4
+
+    /// The pixel size the image methods run at for an image of `ps`: 0.8 nm/px within
+    /// `resamplingRange` of the image's own pixel size.
+    public static func imageMethodsWorkingPixelSizeNm(_ ps: Double, target: Double = imageMethodsPixelSizeNm) -> Double {
+        let enlargement = min(max(ps / target, resamplingRange.lowerBound), resamplingRange.upperBound)
+        return ps / enlargement
+    }
 
     /// The pixel size at which the paper's pixel constants are applied for an image of `ps`:
     /// `ps` inside `rangeNm`, the nearest end outside.

@@ -30,10 +30,12 @@ public struct HoughKook: Sendable {
     /// Finds circles in an image at `ps` nm/px: the image is resampled to
     /// `PaperScale.imageMethodsPixelSizeNm` (0.8 nm/px), so that the radius range (8-50 px
     /// there: primary diameters of 12.8-80 nm), the Canny smoothing and the search window keep
-    /// their length in nm at every magnification; circles are mapped back to the image's pixels.
+    /// their length in nm at every magnification; circles are mapped back to the image's
+    /// pixels. (At 0.4 nm/px, tried: upsampled images gave 15.5-15.7 nm and downsampled ones
+    /// 18.7-20.2 nm for the same 26 nm primaries; at 0.8 nm/px 23.8-25.0 nm.)
     public func circles(in image: GrayImage, pixelSizeNm ps: Double?) -> [Circle] {
         guard let ps, ps > 0 else { return circles(in: image) }
-        let factor = PaperScale.imageMethodsPixelSizeNm / ps
+        let factor = PaperScale.imageMethodsWorkingPixelSizeNm(ps) / ps
         guard abs(factor - 1) > 1e-9 else { return circles(in: image) }
         let w = max(Int((Double(image.width) / factor).rounded()), 3), h = max(Int((Double(image.height) / factor).rounded()), 3)
         let working = resize(image, width: w, height: h, method: factor > 1 ? .area : .bilinear)

@@ -83,7 +83,7 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
             // that their pixel steps (PCM's bins of the mask, the EDM's integer erosions, the
             // watershed's depth) mean the same in nm at every magnification.
             var ps = ps
-            let factor = ps / PaperScale.imageMethodsPixelSizeNm
+            let factor = ps / PaperScale.imageMethodsWorkingPixelSizeNm(ps)
             if abs(factor - 1) > 1e-6 {
                 let w = max(Int((Double(crop.width) * factor).rounded()), 1), h = max(Int((Double(crop.height) * factor).rounded()), 1)
                 let resampled = resize(crop.asImage(), width: w, height: h, method: factor < 1 ? .area : .bilinear)

@@ -115,3 +115,42 @@ struct MagnificationTests {
         }
     }
 }
+
+/// One large aggregate filling much of a 2048 x 2048 frame at 0.17 nm/px (what high-
+/// magnification images of other laboratories look like): k-means and Otsu segment it.
+@Suite("High magnification")
+struct HighMagnificationTests {
+    @Test("k-means and Otsu find the aggregate of a 2048 x 2048 frame at 0.17 nm/px (IoU >= 0.8 against the truth)",
+          arguments: [ClassifierName.kmeans, .otsu])
+    func fillsTheFrame(_ name: ClassifierName) throws {
+        var p = SynthesisParameters()
+        p.width = 2048
+        p.height = 2048
+        p.pixelSizeNm = 0.17
+        p.aggregateCount = 1...1
+        p.primaryCount = 60...60
+        p.primarySize = .fixed(meanNm: 30, spread: 1.0)
+        let synthetic = synthesize(p, seed: 4)
+        let folder = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var image = synthetic.image
+        image.pixelSize = PixelSize(nanometersPerPixel: 0.17, source: .user)
+        let path = folder.appendingPathComponent("highmag.png").path
+        try ImageWriter.writePNG8(image, to: path)
+        var configuration = AnalysisConfiguration()
+        configuration.classifier = name
+        configuration.border = .keep
+        let analyzer = try Analyzer(configuration: configuration)
+        let segmented = try analyzer.segment(LoadedImage(path: path))
+        let truth = synthetic.mask
+        var inter = 0, union = 0
+        for i in 0..<truth.bits.count {
+            let a = truth.bits[i] != 0, b = segmented.mask.bits[i] != 0
+            if a && b { inter += 1 }
+            if a || b { union += 1 }
+        }
+        let iou = Double(inter) / Double(max(union, 1))
+        #expect(Double(truth.trueCount) / Double(truth.count) > 0.15, "the aggregate should fill much of the frame")
+        #expect(iou >= 0.8, "\(name) IoU \(iou)")
+    }
+}
