@@ -145,7 +145,8 @@ public struct ScaleBarDetector: Sendable {
                 }
             }
             guard stray <= max(2, width / 50) else { continue }
-            let box = PixelBox(x: region.minColumn, y: first, width: width, height: thickness)
+            // The whole mark (ticks included); its length is the width, its thickness the body's rows.
+            let box = PixelBox(x: region.minColumn, y: region.minRow, width: width, height: height)
             out.append((box, thickness, id))
         }
         return out
@@ -162,7 +163,17 @@ public struct ScaleBarDetector: Sendable {
             let regions = regionProperties(of: labels)
             let bars = Self.bars(in: marks, labels: labels, regions: regions)
             guard !bars.isEmpty else { continue }
+            // Boxes of the other extreme, which labelled bars are often drawn on.
+            let opposite = Self.extremeMask(image, polarity: polarity == .bright ? .dark : .bright)
+            let boxLabels = opposite.map { label($0, connectivity: .four) }
+            let boxRegions = boxLabels.map { regionProperties(of: $0) } ?? []
             for bar in bars.sorted(by: { $0.box.width > $1.box.width }) {
+                let box = boxLabels.flatMap { Self.box(around: bar.box, labels: $0, regions: boxRegions, image: image) }
+                let boxed = box.flatMap { readBoxedLabel(of: bar.box, in: $0, polarity: polarity, image: image) }
+                if let reading = boxed {
+                    if best == nil || reading.bar.width > best!.bar.width { best = reading }
+                    continue
+                }
                 switch readLabel(of: bar.box, thickness: bar.thickness, polarity: polarity, image: image) {
                 case let .success(reading):
                     if best == nil || reading.bar.width > best!.bar.width { best = reading }
@@ -180,6 +191,57 @@ public struct ScaleBarDetector: Sendable {
     }
 
     struct LabelFailure: Error { let why: String }
+
+    /// The filled box of the other extreme that holds the bar: the component touching the
+    /// bar's middle from above or below whose bounding box contains the bar, at most a quarter
+    /// of the image.
+    static func box(around bar: PixelBox, labels: LabelImage, regions: [RegionProperties], image: GrayImage) -> PixelBox? {
+        let cx = bar.x + bar.width / 2
+        for r in [bar.y - 2, bar.maxY + 1, bar.y - 1, bar.maxY] where r >= 0 && r < image.height {
+            let id = labels.labels[r * image.width + cx]
+            guard id > 0 else { continue }
+            let g = regions[Int(id) - 1]
+            let b = PixelBox(x: g.minColumn, y: g.minRow, width: g.maxColumn - g.minColumn + 1, height: g.maxRow - g.minRow + 1)
+            guard b.x <= bar.x, b.maxX >= bar.maxX, b.y <= bar.y, b.maxY >= bar.maxY, b.area <= image.width * image.height / 4,
+                  g.areaPixels * 2 >= b.area else { continue }
+            return b
+        }
+        return nil
+    }
+
+    /// The label inside the bar's box: the box's marks (beyond the midpoint between the box's
+    /// level and the marks' extreme) other than the bar, as one line; nil when they are not
+    /// one line or do not read as a length (the zone search then tries).
+    func readBoxedLabel(of bar: PixelBox, in box: PixelBox, polarity: Polarity, image: GrayImage) -> ScaleBarReading? {
+        guard reader.unavailableReason == nil else { return nil }
+        let inner = PixelBox(x: box.x + 1, y: box.y + 1, width: max(box.width - 2, 1), height: max(box.height - 2, 1))
+        var values: [Float] = []
+        for r in inner.y..<inner.maxY { for c in inner.x..<inner.maxX { values.append(image[r, c]) } }
+        let sorted = values.sorted()
+        let level = sorted[sorted.count / 2], extreme = polarity == .bright ? sorted.last! : sorted.first!
+        guard abs(extreme - level) > 0.2 else { return nil }
+        let t = (extreme + level) / 2
+        let keepOut = bar.expanded(by: 2, width: image.width, height: image.height)
+        var x0 = Int.max, y0 = Int.max, x1 = Int.min, y1 = Int.min
+        var rows = [Int](repeating: 0, count: inner.height)
+        for r in inner.y..<inner.maxY {
+            for c in inner.x..<inner.maxX {
+                let v = image[r, c]
+                guard polarity == .bright ? v >= t : v <= t else { continue }
+                if c >= keepOut.x && c < keepOut.maxX && r >= keepOut.y && r < keepOut.maxY { continue }
+                x0 = min(x0, c); x1 = max(x1, c); y0 = min(y0, r); y1 = max(y1, r)
+                rows[r - inner.y] += 1
+            }
+        }
+        guard x0 <= x1, y0 <= y1 else { return nil }
+        // One line: the marked rows form one run (a gap of empty rows means two lines).
+        let marked = rows.enumerated().filter { $0.element > 0 }.map(\.offset)
+        guard let first = marked.first, let last = marked.last, last - first + 1 - marked.count <= 1 else { return nil }
+        let line = PixelBox(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1)
+        guard line.height >= 5, case let .success(length) = readText(image, box: line, polarity: polarity, barLengthPx: bar.width) else { return nil }
+        let reading = ScaleBarReading(bar: bar, polarity: polarity, label: length.label, lengthNm: length.nm, labelBox: line)
+        return Self.plausibleRangeNm.contains(reading.pixelSizeNm) ? reading : nil
+    }
 
     /// Finds the text beside a bar (below, above, right, left: the places labels go), groups
     /// it into one line, reads it and parses a length.
@@ -199,7 +261,7 @@ public struct ScaleBarDetector: Sendable {
             guard let line = Self.textLine(in: zone, near: (cx, cy), avoiding: bar, polarity: polarity, image: image, maxHeight: reach) else {
                 continue
             }
-            switch readText(image, box: line, polarity: polarity) {
+            switch readText(image, box: line, polarity: polarity, barLengthPx: bar.width) {
             case let .failure(why): tried.append(why.why)
             case let .success(length):
                 let reading = ScaleBarReading(bar: bar, polarity: polarity, label: length.label, lengthNm: length.nm, labelBox: line)
@@ -264,14 +326,14 @@ public struct ScaleBarDetector: Sendable {
     /// OCR of the line at three scales (text 28, 40 and 56 px high); a length is accepted
     /// when at least two of the three readings parse to it. A misread digit rarely repeats
     /// across scales, so a wrong label is outvoted or refused rather than used.
-    func readText(_ image: GrayImage, box: PixelBox, polarity: Polarity) -> Result<(label: String, nm: Double), LabelFailure> {
+    func readText(_ image: GrayImage, box: PixelBox, polarity: Polarity, barLengthPx: Int) -> Result<(label: String, nm: Double), LabelFailure> {
         var parsed: [(label: String, nm: Double)] = []
         var texts: [String] = []
         for height in [28.0, 40.0, 56.0] {
             let crop = Self.ocrCrop(image, box: box, polarity: polarity, textHeightPx: height)
             guard let text = reader.read(crop)?.text else { continue }
             texts.append(text)
-            if let length = Self.parseLength(text) { parsed.append(length) }
+            if let length = Self.parseLength(text, barLengthPx: barLengthPx) { parsed.append(length) }
         }
         // A strict majority of the three readings.
         let distinct = Set(parsed.map(\.nm))
@@ -321,7 +383,7 @@ public struct ScaleBarDetector: Sendable {
     /// Å, pm, mm), spaces optional. Common OCR confusions in the unit are accepted
     /// (`pm` read for `µm` is not: picometres are a real unit, so only `µ`, `u`, `μ` count).
     /// - Returns: the normalised label and its length in nm; nil for anything else.
-    public static func parseLength(_ raw: String) -> (label: String, nm: Double)? {
+    public static func parseLength(_ raw: String, barLengthPx: Int? = nil) -> (label: String, nm: Double)? {
         // Stray punctuation after the unit (a box edge or tick read as "." or ",") is dropped;
         // before the number it is kept (".5 nm" may be a misread "0.5 nm").
         var s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -340,6 +402,15 @@ public struct ScaleBarDetector: Sendable {
             // Leading zeros only before a decimal point ("0.2", not "050").
             if number.hasPrefix("0") && !number.hasPrefix("0.") { return nil }
             return ("\(number) \(name)", value * factor)
+        }
+        // A bare "m": OCR dropped the "n" of nm or the "µ" of µm (metres never label a TEM
+        // scale bar). The two differ 1,000-fold; with the bar's length only one gives a pixel
+        // size in PixelSize's typical range (0.01-20 nm/px), and that one is taken.
+        if let bar = barLengthPx, bar > 0, s.hasSuffix("m"), !s.hasSuffix("mm"),
+           let asNm = parseLength(String(s.dropLast()) + "nm"), let asMicro = parseLength(String(s.dropLast()) + "µm") {
+            let typical = 0.01...20.0
+            let nmFits = typical.contains(asNm.nm / Double(bar)), microFits = typical.contains(asMicro.nm / Double(bar))
+            if nmFits != microFits { return nmFits ? asNm : asMicro }
         }
         return nil
     }

@@ -19,7 +19,7 @@ func benchScaleBars(count: Int, seed: UInt64, width: Int, height: Int, outFolder
     var rng = SplitMix64(seed: seed)
     var right = 0, wrong = 0, none = 0, falseReadings = 0, drawnCount = 0
     var seconds: [Double] = []
-    var truthLines = ["file,has_bar,label,bar_length_px,pixel_size_nm,read_label,read_pixel_size_nm,error_percent"]
+    var truthLines = ["file,has_bar,label,style,bar_length_px,pixel_size_nm,read_label,read_pixel_size_nm,error_percent,note"]
     var k = 0
     var byStyle: [String: (Int, Int)] = [:]
     while drawnCount < count && k < count * 4 {
@@ -52,14 +52,16 @@ func benchScaleBars(count: Int, seed: UInt64, width: Int, height: Int, outFolder
             none += 1
         }
         byStyle[key] = tally
-        truthLines.append("\(name).png,1,\(style.label),\(drawn.barLengthPx),\(String(format: "%.5f", drawn.pixelSizeNm)),\(readLabel),\(readPs),\(errorText)")
+        let styleText = "\((style.fontPath as NSString).lastPathComponent) \(style.fontSizePx)px \(style.corner.rawValue) \(style.labelPlace.rawValue) \(key)\(style.endTicks ? " ticks" : "")"
+        let note = (found.scaleBarNote ?? "").replacingOccurrences(of: ",", with: ";").replacingOccurrences(of: "\n", with: " ")
+        truthLines.append("\(name).png,1,\(style.label),\(styleText),\(drawn.barLengthPx),\(String(format: "%.5f", drawn.pixelSizeNm)),\(readLabel),\(readPs),\(errorText),\(note)")
         if let outFolder { try ImageWriter.writePNG8(image, to: (outFolder as NSString).appendingPathComponent(name + ".png")) }
         // The same scene without a bar.
         var plain = synthesize(p, seed: seed &+ UInt64(k) &+ 1_000_000).image.quantized8()
         plain.pixelSize = nil
         let nothing = finder.find(in: plain)
         if nothing.scaleBar != nil { falseReadings += 1 }
-        truthLines.append("plain_\(String(format: "%03d", drawnCount)).png,0,,,,\(nothing.scaleBar?.label ?? ""),\(nothing.scaleBar.map { String(format: "%.5f", $0.pixelSizeNm) } ?? ""),")
+        truthLines.append("plain_\(String(format: "%03d", drawnCount)).png,0,,,,,\(nothing.scaleBar?.label ?? ""),\(nothing.scaleBar.map { String(format: "%.5f", $0.pixelSizeNm) } ?? ""),,")
         if let outFolder, nothing.scaleBar != nil {
             try ImageWriter.writePNG8(plain, to: (outFolder as NSString).appendingPathComponent("plain_\(drawnCount).png"))
         }

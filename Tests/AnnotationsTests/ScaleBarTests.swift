@@ -58,6 +58,10 @@ struct ScaleBarTests {
         #expect(ScaleBarDetector.parseLength("0,5 μm")?.nm == 500)
         #expect(ScaleBarDetector.parseLength("1 um")?.nm == 1000)
         #expect(ScaleBarDetector.parseLength("20 Å")?.nm == 2)
+        // A bare "m" (the n of nm or the µ of µm dropped) is resolved by the bar's length.
+        #expect(ScaleBarDetector.parseLength("100m", barLengthPx: 500)?.nm == 100)
+        #expect(ScaleBarDetector.parseLength("0.2m", barLengthPx: 333)?.nm == 200)
+        #expect(ScaleBarDetector.parseLength("100m") == nil)
         for bad in ["nm", "50", "5.0.1 nm", ".5 nm", "050 nm", "50 kV", "x50 nm", "", "0 nm"] {
             #expect(ScaleBarDetector.parseLength(bad) == nil, "\(bad)")
         }
@@ -79,6 +83,7 @@ struct ScaleBarTests {
             }
         }
         let rate = Double(right) / Double(all.count)
+        print("scale bars: \(right) of \(all.count) read within 2 %")
         #expect(rate >= 0.95, "\(right) of \(all.count) read within 2 %:\n\(failures.joined(separator: "\n"))")
         #expect(!failures.contains { $0.contains("WRONG") }, "\(failures.joined(separator: "\n"))")
     }
