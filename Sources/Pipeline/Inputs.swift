@@ -19,7 +19,7 @@ public struct InputList: Sendable, Equatable {
 
     /// Expands files and folders into image files.
     /// - Parameters:
-    ///   - arguments: files (taken as they are) and folders (their PNG and TIFF files, hidden
+    ///   - arguments: files (taken as they are) and folders (their PNG, TIFF, JPEG and DM3/DM4 files, hidden
     ///     files skipped).
     ///   - recursive: also take the image files of sub-folders, depth first, sorted.
     public init(_ arguments: [String], recursive: Bool = false) {

@@ -30,7 +30,7 @@ public enum PipelineError: LocalizedError, Sendable {
 
     public var errorDescription: String? {
         switch self {
-        case .noInputs: return "no image files given (pass PNG or TIFF files or folders holding them)"
+        case .noInputs: return "no image files given (pass PNG, TIFF, JPEG or DM3/DM4 files or folders holding them)"
         case let .notFound(path): return "\(path): no such file or folder"
         case let .wouldOverwriteInput(path): return "\(path): refusing to overwrite an input file; choose another --out"
         case let .duplicateStem(path, first):

@@ -18,7 +18,7 @@ struct Analyze: ParsableCommand {
             when some inputs failed, 2 when none could be analysed (nothing is written then).
             """)
 
-    @Argument(help: "Images (PNG or TIFF) or folders of them.", completion: .file())
+    @Argument(help: "Images (PNG, TIFF, JPEG, DM3, DM4) or folders of them.", completion: .file())
     var images: [String]
 
     @OptionGroup var classifier: ClassifierOptions

@@ -17,7 +17,7 @@ struct Compare: ParsableCommand {
             --rolling-ball and --min-pixels choose another).
             """)
 
-    @Argument(help: "Images (PNG or TIFF) or folders of them.", completion: .file())
+    @Argument(help: "Images (PNG, TIFF, JPEG, DM3, DM4) or folders of them.", completion: .file())
     var images: [String] = []
 
     @Option(name: .customLong("images"), help: ArgumentHelp("Images or folders (old form of the arguments).", visibility: .hidden))

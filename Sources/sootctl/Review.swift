@@ -18,7 +18,7 @@ struct ReviewCommand: ParsableCommand {
             `analyze --mask OUT/masks` and `compare --truth OUT/masks`. Stop with Ctrl+C.
             """)
 
-    @Argument(help: "Images (PNG or TIFF) or folders of them.", completion: .file())
+    @Argument(help: "Images (PNG, TIFF, JPEG, DM3, DM4) or folders of them.", completion: .file())
     var images: [String] = []
 
     @Option(help: "Folder of masks named like the images, shown first.", completion: .directory)

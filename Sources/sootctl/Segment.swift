@@ -15,7 +15,7 @@ struct Segment: ParsableCommand {
             the exit code is then 1, or 2 when no image could be segmented.
             """)
 
-    @Argument(help: "Images (PNG or TIFF) or folders of them.", completion: .file())
+    @Argument(help: "Images (PNG, TIFF, JPEG, DM3, DM4) or folders of them.", completion: .file())
     var images: [String]
 
     @OptionGroup var classifier: ClassifierOptions
