@@ -29,7 +29,17 @@ public final class TesseractReader: LabelReader, @unchecked Sendable {
         return out
     }
 
-    public init() {
+    /// How the reader reads: one line of a scale label, or a block of free text (a footer).
+    public enum Mode: Sendable {
+        /// One line, characters limited to `whitelist`.
+        case scaleLabel
+        /// A block of text, any characters (an instrument's footer).
+        case block
+    }
+
+    public convenience init() { self.init(mode: .scaleLabel) }
+
+    public init(mode: Mode) {
         let folder = Self.dataFolders().first {
             FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("eng.traineddata"))
         }
@@ -47,8 +57,13 @@ public final class TesseractReader: LabelReader, @unchecked Sendable {
             unavailableReason = "Tesseract could not load its language data from \(folder)"
             return
         }
-        TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE)
-        _ = TessBaseAPISetVariable(api, "tessedit_char_whitelist", Self.whitelist)
+        switch mode {
+        case .scaleLabel:
+            TessBaseAPISetPageSegMode(api, PSM_SINGLE_LINE)
+            _ = TessBaseAPISetVariable(api, "tessedit_char_whitelist", Self.whitelist)
+        case .block:
+            TessBaseAPISetPageSegMode(api, PSM_SINGLE_BLOCK)
+        }
         _ = TessBaseAPISetVariable(api, "debug_file", "/dev/null")
         handle = api
         unavailableReason = nil

@@ -28,6 +28,8 @@ public enum PixelSizeSource: String, Sendable, Codable, CaseIterable {
     case ome = "ome-xml"
     /// A scale bar burned into the image, measured and its label read.
     case scaleBar = "scale-bar"
+    /// The calibration printed in the instrument's footer (`Cal: 0.421 nm/pix`), read by OCR.
+    case footerText = "footer-text"
 }
 
 /// The physical size of one (square) pixel.

@@ -34,6 +34,8 @@ public struct FileDescription: Encodable, Sendable {
     public var scaleBarNote: String?
     /// Pixels that are not specimen (scale bar, text boxes, saturated regions).
     public var excludedPx: Int?
+    /// The calibration token read from the footer's text (`0.421 nm/pix`).
+    public var footerToken: String?
 
     /// Reads the file and describes it.
     public init(path: String) throws {
@@ -74,6 +76,13 @@ public struct FileDescription: Encodable, Sendable {
                 scaleBarNote = annotations.scaleBarNote
             }
             excludedPx = annotations.excludedCount
+            if pixelSizeNm == nil, let found = detected.footer,
+               let printed = FooterText.calibration(in: decoded.image, footerStartRow: found.startRow) {
+                pixelSizeNm = printed.pixelSizeNm
+                pixelSizeSource = PixelSizeSource.footerText.rawValue
+                footerToken = printed.token
+                scaleBar = nil
+            }
             if let found = detected.footer {
                 footer = found.kind == .databar ? "databar from row \(found.startRow) (file metadata)"
                     : "\(found.kind.rawValue) bar from row \(found.startRow)"
@@ -96,6 +105,7 @@ public struct FileDescription: Encodable, Sendable {
         }
         if let pixelSizeNm, let pixelSizeSource {
             var text = "pixel size \(Self.number(pixelSizeNm)) nm/px (\(pixelSizeSource))"
+            if let token = footerToken { text += " from the footer's '\(token)'" }
             if let bar = scaleBar {
                 text += pixelSizeSource == PixelSizeSource.scaleBar.rawValue
                     ? " from a bar of \(bar.barLengthPx) px labelled '\(bar.label)'"

@@ -77,6 +77,8 @@ public struct LoadedImage: Sendable {
     public var fileCalibrationNote: String?
     /// A disagreement between the pixel size used and the scale bar's reading.
     public var scaleBarWarning: String?
+    /// The calibration read from the footer's text, when that gave the pixel size.
+    public var footerCalibration: FooterCalibration?
 
     /// Reads an image, finds what is not soot and resolves its pixel size with `rule`; the
     /// scale bar's reading is used when neither the rule nor the file gives one.
@@ -107,6 +109,11 @@ public struct LoadedImage: Sendable {
                                            excluded: BinaryMask(width: image.width, height: image.height))
         }
         var pixelSize = resolved
+        if pixelSize == nil, find, let footer, let printed = FooterText.calibration(in: original, footerStartRow: footer.startRow) {
+            // The footer's printed calibration (UBC: "Cal: 0.421 nm/pix") before a bar's reading.
+            pixelSize = PixelSize(nanometersPerPixel: printed.pixelSizeNm, source: .footerText)
+            footerCalibration = printed
+        }
         if pixelSize == nil, let bar = annotations.scaleBar {
             pixelSize = PixelSize(nanometersPerPixel: bar.pixelSizeNm, source: .scaleBar)
         } else if let ps = resolved, let bar = annotations.scaleBar,

@@ -314,13 +314,16 @@ public struct ImageCalibration: Codable, Sendable, Equatable {
     public var scaleBar: ScaleBarRecord?
     /// Why no scale bar was read.
     public var scaleBarNote: String?
+    /// The footer's calibration token read by OCR (`0.421 nm/pix`), when it gave the pixel size.
+    public var footerToken: String?
     /// Pixels excluded from segmentation, and the regions by kind.
     public var excludedPx: Int
     public var excludedRegions: [String: Int]
 
     enum CodingKeys: String, CodingKey {
         case image, pixelSizeNm = "pixel_size_nm", pixelSizeSource = "pixel_size_source", fileNote = "file_note"
-        case scaleBar = "scale_bar", scaleBarNote = "scale_bar_note", excludedPx = "excluded_px", excludedRegions = "excluded_regions"
+        case scaleBar = "scale_bar", scaleBarNote = "scale_bar_note", footerToken = "footer_token", excludedPx = "excluded_px"
+        case excludedRegions = "excluded_regions"
     }
 }
 
@@ -333,6 +336,6 @@ extension LoadedImage {
             image: stem, pixelSizeNm: pixelSize?.nanometersPerPixel, pixelSizeSource: pixelSize?.source.rawValue,
             fileNote: fileCalibrationNote, scaleBar: annotations.scaleBar.map(ScaleBarRecord.init),
             scaleBarNote: annotations.scaleBar == nil ? annotations.scaleBarNote : nil,
-            excludedPx: annotations.excludedCount, excludedRegions: kinds)
+            footerToken: footerCalibration?.token, excludedPx: annotations.excludedCount, excludedRegions: kinds)
     }
 }

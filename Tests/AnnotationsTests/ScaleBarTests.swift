@@ -110,3 +110,40 @@ struct ScaleBarTests {
         #expect(readings.isEmpty, "\(readings)")
     }
 }
+
+/// Footers that print the calibration (UBC's "Cal: 0.421 nm/pix"), read by OCR.
+@Suite("Footer calibration text", .enabled(if: !TextRenderer.installedFonts().isEmpty && TesseractReader().unavailableReason == nil))
+struct FooterTextTests {
+    @Test("the calibration token and atems' misreads parse; other text does not")
+    func parsing() {
+        #expect(FooterText.parse("Cal: 0.421 nm/pix  HV=200kV")?.pixelSizeNm == 0.421)
+        #expect(FooterText.parse("Cal:0.8nmlpix")?.pixelSizeNm == 0.8)
+        #expect(FooterText.parse("Cal 0.0012 um/plx")?.pixelSizeNm == 1.2)
+        #expect(FooterText.parse("Cal: O.421 nm/pix")?.pixelSizeNm == 0.421)
+        #expect(FooterText.parse("Direct Mag: 50000x 100 nm") == nil)
+    }
+
+    @Test("rendered UBC-style footers: the printed calibration is read; a footer without one gives none",
+          arguments: Array(TextRenderer.installedFonts().prefix(4).enumerated().map { $0 }))
+    func rendered(_ k: Int, font: String) throws {
+        let renderer = try TextRenderer(fontPath: font)
+        let values = [0.421, 0.2863, 1.105, 0.0787]
+        var p = SynthesisParameters()
+        p.width = 1024; p.height = 800; p.pixelSizeNm = values[k]
+        var image = synthesize(p, seed: UInt64(30 + k)).image
+        var framed = GrayImage(width: 1024, height: 900, value: 1)
+        for r in 0..<800 { for c in 0..<1024 { framed[r, c] = image[r, c] } }
+        let text = String(format: "Cal: %.4g nm/pix   12:30 05/29/18   HV=200.0kV   Direct Mag: 40000x", values[k])
+        renderer.draw(text, sizePx: 24, into: &framed, x: 20, y: 830, value: 0)
+        image = framed.quantized8()
+        let footer = try #require(detectFooter(image))
+        #expect(footer.startRow == 800)
+        let read = try #require(FooterText.calibration(in: image, footerStartRow: footer.startRow), "\(font)")
+        #expect(abs(read.pixelSizeNm - values[k]) < 1e-9, "\(read.text)")
+        // The same footer without the calibration.
+        var plain = GrayImage(width: 1024, height: 900, value: 1)
+        for r in 0..<800 { for c in 0..<1024 { plain[r, c] = framed[r, c] } }
+        renderer.draw("12:30 05/29/18   HV=200.0kV   Direct Mag: 40000x", sizePx: 24, into: &plain, x: 20, y: 830, value: 0)
+        #expect(FooterText.calibration(in: plain.quantized8(), footerStartRow: 800) == nil)
+    }
+}
