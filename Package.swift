@@ -143,7 +143,8 @@ let package = Package(
         .testTarget(name: "RandomForestTests", dependencies: ["RandomForest", "Randomness"]),
         .testTarget(name: "AggregatesTests", dependencies: ["Aggregates", "Statistics", "ImageCore", "TestSupport"]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport"],
+            name: "PipelineTests", dependencies: ["Pipeline", "Aggregates", "Classifiers", "ImageCore", "PrimarySizing", "Report", "TestSupport",
+                                                  "Synthesis", "TextRendering", "Annotations"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "ClassifiersTests", dependencies: ["Classifiers", "Statistics", "Aggregates", "NeuralNet", "Synthesis", "RandomForest", "TestSupport"],

@@ -76,6 +76,10 @@ public struct FileDescription: Encodable, Sendable {
                 scaleBarNote = annotations.scaleBarNote
             }
             excludedPx = annotations.excludedCount
+            if pixelSizeNm == nil && pixelSizeNote == nil {
+                pixelSizeNote = "the file holds no calibration and no scale bar was read"
+                    + (annotations.scaleBarNote.map { $0 == "no scale bar found" ? "" : " (\($0))" } ?? "")
+            }
             if pixelSizeNm == nil, let found = detected.footer,
                let printed = FooterText.calibration(in: decoded.image, footerStartRow: found.startRow) {
                 pixelSizeNm = printed.pixelSizeNm
