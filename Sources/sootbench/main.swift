@@ -162,6 +162,7 @@ func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
 func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
     var timings: [NetworkTiming] = []
     print("threads: \(ProcessInfo.processInfo.activeProcessorCount), best of \(repeatCount)")
+    print("blas: \(NeuralNetRuntime.blasDescription)")
     for name in cases {
         // Each case in a child process: its peak memory is its own.
         let process = Process()
