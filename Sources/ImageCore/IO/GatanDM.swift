@@ -1,9 +1,9 @@
 import Foundation
 
 /// A Gatan DigitalMicrograph image (DM3 or DM4) as stored: the samples in their own units,
-/// the stored type, and the calibration. Work in progress toward the any-microscope issue:
-/// not yet wired into `ImageReader` (the mapping of float and signed data to 0...1 is the
-/// open design question there).
+/// the stored type, and the calibration. `ImageReader.read` turns it into a `DecodedImage`
+/// (`decodeDM`: full scale for uint8, uint16, bool and RGBA, `IntensityMapping.stretched`
+/// for the other types).
 public struct GatanImage: Sendable, Equatable {
     public var width: Int
     public var height: Int
