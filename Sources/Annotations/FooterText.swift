@@ -29,7 +29,7 @@ public enum FooterText {
         footer.pixels = values
         let scale = rows < 120 ? 2 : 1
         if scale > 1 { footer = resize(footer, width: image.width * scale, height: rows * scale, method: .bilinear) }
-        guard let text = reader.read(footer)?.text else { return nil }
+        guard let text = reader.read(footer) else { return nil }
         return parse(text)
     }
 

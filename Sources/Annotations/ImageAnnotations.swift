@@ -57,8 +57,7 @@ public struct AnnotationFinder: Sendable {
     /// - Parameters:
     ///   - image: the image (footer already cropped), values 0...1.
     ///   - pixelSizeNm: the pixel size when known from elsewhere (for nm-defined sizes).
-    ///   - readScaleBar: read the bar's label by OCR (off: bars are still found and excluded).
-    public func find(in image: GrayImage, pixelSizeNm known: Double? = nil, readScaleBar: Bool = true) -> ImageAnnotations {
+    public func find(in image: GrayImage, pixelSizeNm known: Double? = nil) -> ImageAnnotations {
         var regions: [AnnotatedRegion] = []
         var excluded = BinaryMask(width: image.width, height: image.height, pixelSize: image.pixelSize)
         func exclude(_ box: PixelBox, kind: AnnotatedRegion.Kind, margin: Int) {
@@ -72,15 +71,15 @@ public struct AnnotationFinder: Sendable {
             }
             regions.append(AnnotatedRegion(kind: kind, box: b, areaPx: n))
         }
-        // Scale bar and its label.
-        let search = readScaleBar ? detector.search(image)
-            : ScaleBarSearch(reading: nil, unreadBars: detector.bars(image), note: "scale bar not read (pixel size given)")
+        // Scale bar and its label, then boxes, from one labelling of the image's extremes.
+        let marks = ScaleBarDetector.extremeMarks(image)
+        let search = detector.search(image, marks: marks)
         if let reading = search.reading {
             exclude(reading.bar.union(reading.labelBox), kind: .scaleBar, margin: max(3, reading.bar.height))
         }
         for bar in search.unreadBars { exclude(bar, kind: .scaleBar, margin: max(3, bar.height)) }
         // Boxes: filled rectangles of an extreme, with whatever is written in them.
-        for box in Self.boxes(in: image) where !regions.contains(where: { $0.box.intersects(box) && $0.box.union(box) == $0.box }) {
+        for box in Self.boxes(in: image, marks: marks) where !regions.contains(where: { $0.box.intersects(box) && $0.box.union(box) == $0.box }) {
             exclude(box, kind: .textBox, margin: 2)
         }
         // Saturated regions and their rim.
@@ -110,12 +109,12 @@ public struct AnnotationFinder: Sendable {
     /// Filled rectangles of the image's brightest or darkest level, at least 16 x 8 px and at
     /// most a quarter of the image: their whole outline belongs to one component (95 %) and
     /// they are mostly filled (what is written in them is the rest).
-    static func boxes(in image: GrayImage) -> [PixelBox] {
+    static func boxes(in image: GrayImage, marks all: [Polarity: ScaleBarDetector.ExtremeMarks]) -> [PixelBox] {
         var out: [PixelBox] = []
         for polarity in Polarity.allCases {
-            guard let marks = ScaleBarDetector.extremeMask(image, polarity: polarity) else { continue }
-            let labels = label(marks, connectivity: .four)
-            for r in regionProperties(of: labels) {
+            guard let marks = all[polarity] else { continue }
+            let labels = marks.labels
+            for r in marks.regions {
                 let w = r.maxColumn - r.minColumn + 1, h = r.maxRow - r.minRow + 1
                 guard w >= 16, h >= 8, w * h <= image.width * image.height / 4, r.areaPixels >= w * h / 2 else { continue }
                 let id = Int32(r.label)
@@ -158,17 +157,6 @@ extension ImageAnnotations {
             return c
         }
         return ImageAnnotations(scaleBar: scaleBar, scaleBarNote: scaleBarNote, regions: kept, excluded: mask)
-    }
-}
-
-extension ScaleBarDetector {
-    /// The bars of an image without reading their labels.
-    public func bars(_ image: GrayImage) -> [PixelBox] {
-        Polarity.allCases.flatMap { polarity -> [PixelBox] in
-            guard let marks = Self.extremeMask(image, polarity: polarity) else { return [] }
-            let labels = label(marks, connectivity: .four)
-            return Self.bars(in: marks, labels: labels, regions: regionProperties(of: labels)).map(\.box)
-        }
     }
 }
 

@@ -58,8 +58,8 @@ public struct ScaleBarReading: Sendable, Equatable, Codable {
 
 /// Reads one line of text (a scale label) from a crop: black text on white, 0...1 values.
 public protocol LabelReader: Sendable {
-    /// The text and the engine's confidence (0-100), or nil when nothing could be read.
-    func read(_ crop: GrayImage) -> (text: String, confidence: Int)?
+    /// The text, or nil when nothing could be read.
+    func read(_ crop: GrayImage) -> String?
     /// Why the reader cannot work (no engine, no language data), or nil when it can.
     var unavailableReason: String? { get }
 }
@@ -88,8 +88,6 @@ public struct ScaleBarDetector: Sendable {
     public static let minimumAspect = 4.0
     /// Pixel sizes a scale label may give, nm/px.
     public static let plausibleRangeNm: ClosedRange<Double> = 0.005...100
-    /// Labels read with less confidence (Tesseract's mean word confidence, 0-100) are not used.
-    public static let minimumConfidence = 60
 
     public init(reader: any LabelReader) {
         self.reader = reader
@@ -152,23 +150,43 @@ public struct ScaleBarDetector: Sendable {
         return out
     }
 
+    /// The marks of one polarity (`extremeMask`), labelled (4-connected) once and shared by
+    /// the bar, box and text-box searches.
+    public struct ExtremeMarks: Sendable {
+        public let mask: BinaryMask
+        public let labels: LabelImage
+        public let regions: [RegionProperties]
+    }
+
+    /// The image's bright and dark extreme marks, where the image has such extremes.
+    public static func extremeMarks(_ image: GrayImage) -> [Polarity: ExtremeMarks] {
+        var out: [Polarity: ExtremeMarks] = [:]
+        for polarity in Polarity.allCases {
+            guard let mask = extremeMask(image, polarity: polarity) else { continue }
+            let labels = label(mask, connectivity: .four)
+            out[polarity] = ExtremeMarks(mask: mask, labels: labels, regions: regionProperties(of: labels))
+        }
+        return out
+    }
+
     /// Searches `image` (values 0...1) for a scale bar and reads its label.
     public func search(_ image: GrayImage) -> ScaleBarSearch {
+        search(image, marks: Self.extremeMarks(image))
+    }
+
+    /// `search` with the image's extreme marks already labelled.
+    public func search(_ image: GrayImage, marks all: [Polarity: ExtremeMarks]) -> ScaleBarSearch {
         var unread: [PixelBox] = []
         var notes: [String] = []
         var best: ScaleBarReading?
         for polarity in Polarity.allCases {
-            guard let marks = Self.extremeMask(image, polarity: polarity) else { continue }
-            let labels = label(marks, connectivity: .four)
-            let regions = regionProperties(of: labels)
-            let bars = Self.bars(in: marks, labels: labels, regions: regions)
+            guard let marks = all[polarity] else { continue }
+            let bars = Self.bars(in: marks.mask, labels: marks.labels, regions: marks.regions)
             guard !bars.isEmpty else { continue }
             // Boxes of the other extreme, which labelled bars are often drawn on.
-            let opposite = Self.extremeMask(image, polarity: polarity == .bright ? .dark : .bright)
-            let boxLabels = opposite.map { label($0, connectivity: .four) }
-            let boxRegions = boxLabels.map { regionProperties(of: $0) } ?? []
+            let opposite = all[polarity == .bright ? .dark : .bright]
             for bar in bars.sorted(by: { $0.box.width > $1.box.width }) {
-                let box = boxLabels.flatMap { Self.box(around: bar.box, labels: $0, regions: boxRegions, image: image) }
+                let box = opposite.flatMap { Self.box(around: bar.box, labels: $0.labels, regions: $0.regions, image: image) }
                 let boxed = box.flatMap { readBoxedLabel(of: bar.box, in: $0, polarity: polarity, image: image) }
                 if let reading = boxed {
                     if best == nil || reading.bar.width > best!.bar.width { best = reading }
@@ -331,7 +349,7 @@ public struct ScaleBarDetector: Sendable {
         var texts: [String] = []
         for height in [28.0, 40.0, 56.0] {
             let crop = Self.ocrCrop(image, box: box, polarity: polarity, textHeightPx: height)
-            guard let text = reader.read(crop)?.text else { continue }
+            guard let text = reader.read(crop) else { continue }
             texts.append(text)
             if let length = Self.parseLength(text, barLengthPx: barLengthPx) { parsed.append(length) }
         }

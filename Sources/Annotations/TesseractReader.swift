@@ -76,29 +76,20 @@ public final class TesseractReader: LabelReader, @unchecked Sendable {
         }
     }
 
-    public func read(_ crop: GrayImage) -> (text: String, confidence: Int)? {
+    public func read(_ crop: GrayImage) -> String? {
         guard let handle, crop.width > 0, crop.height > 0 else { return nil }
         let bytes = crop.pixels.map { UInt8(min(max($0, 0), 1) * 255 + 0.5) }
         lock.lock()
         defer { lock.unlock() }
-        return bytes.withUnsafeBufferPointer { p -> (text: String, confidence: Int)? in
+        return bytes.withUnsafeBufferPointer { p -> String? in
             TessBaseAPISetImage(handle, p.baseAddress, Int32(crop.width), Int32(crop.height), 1, Int32(crop.width))
             TessBaseAPISetSourceResolution(handle, 300)
             defer { TessBaseAPIClear(handle) }
-            guard TessBaseAPIRecognize(handle, nil) == 0, let iterator = TessBaseAPIGetIterator(handle) else { return nil }
-            defer { TessResultIteratorDelete(iterator) }
-            // The text symbol by symbol; the confidence is the least sure symbol's.
-            var s = "", lowest: Float = 100, lastWordEnd = false
-            repeat {
-                guard let symbol = TessResultIteratorGetUTF8Text(iterator, RIL_SYMBOL) else { continue }
-                if lastWordEnd { s += " " }
-                s += String(cString: symbol)
-                TessDeleteText(symbol)
-                lowest = min(lowest, TessResultIteratorConfidence(iterator, RIL_SYMBOL))
-                lastWordEnd = TessPageIteratorIsAtFinalElement(TessResultIteratorGetPageIterator(iterator), RIL_WORD, RIL_SYMBOL) != 0
-            } while TessResultIteratorNext(iterator, RIL_SYMBOL) != 0
-            s = s.trimmingCharacters(in: .whitespacesAndNewlines)
-            return s.isEmpty ? nil : (s, Int(lowest.rounded()))
+            // (Tesseract's confidences were no guide here, 0-60 for correct labels: the caller votes.)
+            guard let text = TessBaseAPIGetUTF8Text(handle) else { return nil }
+            defer { TessDeleteText(text) }
+            let s = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+            return s.isEmpty ? nil : s
         }
     }
 }

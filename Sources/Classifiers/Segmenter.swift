@@ -78,14 +78,17 @@ extension Segmenter {
     /// pixel size lies outside 0.4-0.8 nm/px: the image is resampled to the working pixel
     /// size (area average when shrinking, bilinear when enlarging), segmented, and the mask
     /// and probability are resampled back (a pixel is true where the resampled mask is >= 0.5).
-    /// `postProcess` runs on the working mask, at the working pixel size.
-    public func segmentAtPaperScale(_ image: GrayImage, postProcess: (BinaryMask) throws -> BinaryMask) throws -> (Segmentation, BinaryMask) {
+    /// `postProcess` runs on the working mask, at the working pixel size; without one the
+    /// second result is the segmentation's own mask.
+    public func segmentAtPaperScale(_ image: GrayImage, postProcess: ((BinaryMask) throws -> BinaryMask)? = nil) throws
+        -> (Segmentation, BinaryMask)
+    {
         guard usesPaperPixelConstants, let ps = image.pixelSize,
               case let work = PaperScale.imageMethodsWorkingPixelSizeNm(ps.nanometersPerPixel),
               abs(ps.nanometersPerPixel / work - 1) > 1e-6 else {
             var s = try segment(image)
             s.mask.pixelSize = image.pixelSize
-            return (s, try postProcess(s.mask))
+            return (s, try postProcess?(s.mask) ?? s.mask)
         }
         let scale = ps.nanometersPerPixel / work
         let w = max(Int((Double(image.width) * scale).rounded()), 1), h = max(Int((Double(image.height) * scale).rounded()), 1)
@@ -93,7 +96,7 @@ extension Segmenter {
         small.pixelSize = PixelSize(nanometersPerPixel: work, source: ps.source)
         var s = try segment(small)
         s.mask.pixelSize = small.pixelSize
-        let processed = try postProcess(s.mask)
+        let processed = try postProcess?(s.mask)
         func back(_ m: BinaryMask) -> BinaryMask {
             let grown = resize(m.asImage(), width: image.width, height: image.height, method: .bilinear)
             var out = BinaryMask(grown, above: 0.5 - 1e-6)
@@ -101,9 +104,10 @@ extension Segmenter {
             return out
         }
         s.mask = back(s.mask)
+        let processedBack = processed.map(back) ?? s.mask
         if let p = s.probability { s.probability = resize(p, width: image.width, height: image.height, method: .bilinear) }
         s.diagnostics["working_pixel_size_nm"] = work
-        return (s, back(processed))
+        return (s, processedBack)
     }
     /// Segments an image at its own pixel size (the CNN alone runs without one).
     public func segment(_ image: GrayImage) throws -> Segmentation {

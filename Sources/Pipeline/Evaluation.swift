@@ -208,7 +208,7 @@ public struct Evaluator {
             var raw: BinaryMask
             do {
                 // Methods with the paper's pixel constants run at their working pixel size (PaperScale).
-                raw = try segmenter.segmentAtPaperScale(item.image) { $0 }.0.mask
+                raw = try segmenter.segmentAtPaperScale(item.image).0.mask
             } catch {
                 result.errors.append(ClassifierFailure(classifier: segmenter.name, message: describe(error)))
                 raw = BinaryMask(width: item.image.width, height: item.image.height)

@@ -76,11 +76,8 @@ public final class Analyzer: Sendable {
         var input = loaded.classifiedImage
         input.pixelSize = loaded.pixelSize
         let post = configuration.postProcessing(forClassifierNamed: segmenter.name)
-        let (segmentation, processed) = try segmenter.segmentAtPaperScale(input) { working in
-            guard !raw else { return working }
-            return try post.apply(working)
-        }
-        var mask = loaded.withoutAnnotations(raw ? segmentation.mask : processed)
+        let (segmentation, processed) = try segmenter.segmentAtPaperScale(input, postProcess: raw ? nil : { try post.apply($0) })
+        var mask = loaded.withoutAnnotations(processed)
         mask.pixelSize = loaded.pixelSize
         return SegmentedImage(loaded: loaded, segmentation: segmentation, mask: mask)
     }

@@ -237,15 +237,18 @@ public enum GatanDM {
         for entry in entries(child(root, "ImageList")) {
             let imageData = child(entry, "ImageData")
             guard let data = child(imageData, "Data") else { continue }
-            let dimensions = entries(child(imageData, "Dimensions")).compactMap(number).map { Int($0) }
-            chosen = (data, dimensions, Int(number(child(imageData, "DataType")) ?? -1), child(child(imageData, "Calibrations"), "Dimension"))
+            // Through `integer`: a NaN or huge dimension or type is refused below, never a trap.
+            let dimensions = entries(child(imageData, "Dimensions")).compactMap(number).map { integer($0) ?? -1 }
+            chosen = (data, dimensions, number(child(imageData, "DataType")).flatMap(integer) ?? -1,
+                      child(child(imageData, "Calibrations"), "Dimension"))
         }
         guard let image = chosen else { throw GatanDMError.unsupported(name, "no image in ImageList") }
         guard image.dimensions.count == 2 else {
             throw GatanDMError.unsupported(name, "\(image.dimensions.count)-D data (\(image.dimensions.map(String.init).joined(separator: " x "))): sootctl reads 2-D images, not spectra or stacks")
         }
         let width = image.dimensions[0], height = image.dimensions[1]
-        guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).partialValue <= ImageLimits.maximumPixels else {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard width > 0, height > 0, !overflow, pixels <= ImageLimits.maximumPixels else {
             throw GatanDMError.unsupported(name, "an image of \(width) x \(height) pixels")
         }
         guard case let .array(elementType, start, length) = image.data, let elementSize = Reader.size(of: elementType) else {

@@ -117,6 +117,13 @@ struct TIFFDirectory {
     func number(_ tag: Int) -> Double? { numbers(tag)?.first }
 }
 
+/// A number read from a file as an Int, nil for NaN, infinities and values beyond ±2^53
+/// (`Int(_:)` traps on them, and a hostile file may hold any of them).
+func integer(_ value: Double) -> Int? {
+    guard value.isFinite, abs(value) <= 9_007_199_254_740_992 else { return nil }
+    return Int(value)
+}
+
 /// A pixel size found in a file's metadata, with where it came from.
 public struct MetadataCalibration: Sendable, Equatable {
     public var pixelSize: PixelSize?
@@ -210,7 +217,7 @@ enum TIFFCalibration {
     /// TVIPS: the header's `PixelSizeX` (nm; version 2 header, 2,728 bytes after the tag's
     /// offset), else the resolution tags, which TVIPS writes in pixels per cm.
     static func tvipsCalibration(_ dir: TIFFDirectory) -> MetadataCalibration {
-        if let at = dir.number(tvips).map({ Int($0) }),
+        if let at = dir.number(tvips).flatMap(integer),
            TIFFDirectory.read(dir.bytes, at: at, size: 4, little: dir.little) == 2,
            let raw = TIFFDirectory.read(dir.bytes, at: at + 4 + 2724, size: 4, little: dir.little) {
             let nm = Double(Float(bitPattern: UInt32(raw)))
