@@ -71,6 +71,12 @@ for step in range(3):
     opt.step()
     out[f"adam.after{step}"] = p.detach().clone()
 
+# 3 x 3 stride-1 convolutions (sootctl's Winograd path in training), recorded last so the
+# earlier cases keep their random values: odd sizes (partial tiles), a batch, wide channels.
+record("conv_3x3", nn.Conv2d(6, 9, 3, padding=1, bias=True), torch.randn(3, 6, 7, 9))
+record("conv_3x3_wide", nn.Conv2d(40, 33, 3, padding=1, bias=False), torch.randn(2, 40, 12, 11))
+record("conv_3x3_single", nn.Conv2d(4, 5, 3, padding=1, bias=False), torch.randn(1, 4, 1, 3))
+
 save_file({k: v.float().contiguous() for k, v in out.items()}, "Tests/NeuralNetTests/Fixtures/layers.safetensors",
           metadata={"torch": torch.__version__})
 print("wrote", len(out), "tensors")

@@ -117,7 +117,7 @@ extension Layer {
 
     /// Sets every parameter gradient to zero.
     public func zeroGradients() {
-        for (_, p) in namedParameters() { p.zeroGradient() }
+        NeuralNetProfile.measure(.zeroGradients) { for (_, p) in namedParameters() { p.zeroGradient() } }
     }
 }
 

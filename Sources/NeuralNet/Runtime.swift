@@ -18,17 +18,97 @@ public enum NeuralNetRuntime {
 
     /// The BLAS the process runs with: OpenBLAS's core name (the kernels it chose, e.g.
     /// `Haswell` when `OPENBLAS_CORETYPE=Haswell` pins AVX2 on an AVX-512 machine), its build
-    /// configuration and thread count, and the environment variables that steer it.
+    /// configuration and thread count, the environment variables that steer it, and whether
+    /// NeuralNet replaced a generic fallback (see `selectBLASKernels()`).
     public static var blasDescription: String {
+        _ = blasKernelSelection
         let environment = ProcessInfo.processInfo.environment
         let variables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"]
             .map { "\($0)=\(environment[$0] ?? "(unset)")" }.joined(separator: " ")
         #if os(Linux)
         let core = openblas_get_corename().map { String(cString: $0) } ?? "?"
         let config = openblas_get_config().map { String(cString: $0) } ?? "?"
-        return "OpenBLAS core \(core), \(openblas_get_num_threads()) thread(s), config \(config); \(variables)"
+        var text = "OpenBLAS core \(core), \(openblas_get_num_threads()) thread(s), config \(config); \(variables)"
+        if let replaced = blasKernelSelection.replaced {
+            text += "; NeuralNet chose \(core) in place of OpenBLAS's fallback \(replaced) (CPU flags: \(blasKernelSelection.evidence))"
+        }
+        return text
         #else
         return "system BLAS; \(variables)"
         #endif
+    }
+
+    /// What `selectBLASKernels()` did: the core OpenBLAS had picked when NeuralNet replaced it
+    /// (nil when it kept OpenBLAS's choice), and the CPU flags that justified the choice.
+    public struct BLASKernelSelection: Sendable {
+        public let replaced: String?
+        public let evidence: String
+    }
+
+    /// Makes sure OpenBLAS runs kernels the CPU can really use. OpenBLAS 0.3.21 (Debian 12)
+    /// picks its kernels from the CPU model number; a CPU newer than its table (Sapphire and
+    /// Emerald Rapids among them: family 6, model 143 / 207) gets the generic SSE3 `Prescott`
+    /// kernels, 3-5x slower than the AVX-512 ones it supports (measured on an Emerald Rapids
+    /// machine: sgemm 28 GFLOP/s a core with Prescott, 70-80 with Haswell, 140 with Cooperlake).
+    /// When `OPENBLAS_CORETYPE` is unset and the chosen core lacks what the CPU offers (by
+    /// `/proc/cpuinfo` flags: AVX-512 F/BW/DQ/VL, BF16, AVX2 + FMA), this re-runs OpenBLAS's own
+    /// kernel selection (`gotoblas_dynamic_init`, a DYNAMIC_ARCH build's exported entry) with
+    /// the best matching core: `Cooperlake`, `SkylakeX` or `Haswell`. A core the user set with
+    /// `OPENBLAS_CORETYPE` is always kept. Runs once, before NeuralNet's first GEMM; call it at
+    /// program start when other code may use BLAS on other threads meanwhile.
+    @discardableResult
+    public static func selectBLASKernels() -> BLASKernelSelection { blasKernelSelection }
+
+    nonisolated(unsafe) static let blasKernelSelection: BLASKernelSelection = chooseKernels()
+
+    static func chooseKernels() -> BLASKernelSelection {
+        #if os(Linux)
+        openblas_set_num_threads(1)
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let configPointer = openblas_get_config(), String(cString: configPointer).contains("DYNAMIC_ARCH"),
+              let corePointer = openblas_get_corename(),
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return BLASKernelSelection(replaced: nil, evidence: "") }
+        let current = String(cString: corePointer)
+        let flags = Set(flagsLine.split(separator: ":").last?.split(separator: " ").map(String.init) ?? [])
+        let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].allSatisfy(flags.contains)
+        let wanted: (core: String, rank: Int, evidence: String)
+        if avx512 && flags.contains("avx512_bf16") {
+            wanted = ("Cooperlake", 4, "avx512f/bw/dq/vl/cd, avx512_bf16")
+        } else if avx512 {
+            wanted = ("SkylakeX", 3, "avx512f/bw/dq/vl/cd")
+        } else if flags.contains("avx2") && flags.contains("fma") {
+            wanted = ("Haswell", 2, "avx2, fma")
+        } else {
+            return BLASKernelSelection(replaced: nil, evidence: "")
+        }
+        guard let rank = coreRank(current), rank < wanted.rank,
+              let initSymbol = dlsym(nil, "gotoblas_dynamic_init"),  // nil: RTLD_DEFAULT
+              let quitSymbol = dlsym(nil, "gotoblas_dynamic_quit")
+        else { return BLASKernelSelection(replaced: nil, evidence: "") }
+        typealias Hook = @convention(c) () -> Void
+        setenv("OPENBLAS_CORETYPE", wanted.core, 1)
+        unsafeBitCast(quitSymbol, to: Hook.self)()
+        unsafeBitCast(initSymbol, to: Hook.self)()
+        unsetenv("OPENBLAS_CORETYPE")
+        return BLASKernelSelection(replaced: current, evidence: wanted.evidence)
+        #else
+        return BLASKernelSelection(replaced: nil, evidence: "")
+        #endif
+    }
+
+    /// Kernel generations of OpenBLAS's x86-64 cores (higher uses wider vectors); nil for a
+    /// name this table does not know, which is then left alone.
+    static func coreRank(_ name: String) -> Int? {
+        switch name.lowercased() {
+        case "katmai", "coppermine", "northwood", "prescott", "banias", "core2", "penryn", "dunnington",
+             "nehalem", "atom", "athlon", "opteron", "opteron_sse3", "barcelona", "bobcat", "nano": return 0
+        case "sandybridge", "bulldozer", "piledriver", "steamroller", "excavator": return 1
+        case "haswell", "zen": return 2
+        case "skylakex": return 3
+        case "cooperlake", "sapphirerapids": return 4
+        default: return nil
+        }
     }
 }

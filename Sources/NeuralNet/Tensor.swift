@@ -132,7 +132,9 @@ public struct Tensor: Sendable, Equatable {
 /// OpenBLAS runs single-threaded: its idle worker threads spin (sched_yield) between calls and
 /// steal the second core from the element-wise loops. `gemm` splits large products over both
 /// cores itself instead.
+/// The first GEMM also makes sure OpenBLAS's kernels fit the CPU (`NeuralNetRuntime.selectBLASKernels()`).
 private let blasConfigured: Bool = {
+    NeuralNetRuntime.selectBLASKernels()
     openblas_set_num_threads(1)
     return true
 }()

@@ -108,6 +108,7 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
             return k
         case .cnn:
             NeuralNetRuntime.keepLargeAllocationsInHeap()
+            NeuralNetRuntime.selectBLASKernels()
             if let modelPath { return try CNNSegmenter(modelPath: modelPath) }
             return try CNNSegmenter.defaultModel()
         case .tws:

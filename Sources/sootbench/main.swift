@@ -15,6 +15,8 @@
 //
 //   swift run -c release sootbench nn [--repeat N] [--cases forward-resnet50,train-resnet18,...] [--json FILE]
 //
+//   swift run -c release sootbench nn-profile CASE... [--repeat N]   (time per layer type, NeuralNetProfile)
+//
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
 // with --json, writes the same figures for Benchmarks/compare.py to set beside the Python peers.
 import Foundation
@@ -118,45 +120,75 @@ struct NetworkTiming: Encodable {
     let peakMemoryMiB: Double
 }
 
-/// One network case, run in its own process so that peak memory belongs to it alone.
-func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
+/// One network case's unit of work: a forward pass (forward-*: eval, 1 x 3 x 1952 x 2240) or
+/// a training step (train-*: batch 4 x 3 x 512 x 512; crops-*: the CPU training preset's batch,
+/// 8 x 3 x 256 x 256; BCE on logits, backward, Adam with weight decay).
+func networkCaseStep(_ name: String) throws -> (isForward: Bool, step: () -> Void) {
     let parts = name.split(separator: "-")  // e.g. forward-resnet50, train-resnet18, crops-resnet18
-    guard parts.count == 2, let depth = ResNetDepth(rawValue: String(parts[1])) else {
+    guard parts.count == 2, let depth = ResNetDepth(rawValue: String(parts[1])),
+          ["forward", "train", "crops"].contains(parts[0]) else {
         throw NeuralNetError.invalidInput("unknown case \(name)")
     }
     let model = FPN(encoder: depth, seed: 1)
     var rng = SplitMix64(seed: 2)
-    var best = Double.infinity
-    var flops = 0.0
     if parts[0] == "forward" {
         let input = Tensor(uniform: [1, 3, 1952, 2240], in: -2...2, using: &rng)
         _ = model.forward(Tensor(uniform: [1, 3, 64, 64], in: -1...1, using: &rng), training: false)  // fold weights
-        for _ in 0..<repeatCount {
-            ConvolutionCounter.forwardFLOPs = 0
-            let start = DispatchTime.now().uptimeNanoseconds
-            consume(model.forward(input, training: false))
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            flops = ConvolutionCounter.forwardFLOPs
-        }
-        return NetworkTiming(name: name, seconds: best, gflop: flops / 1e9, peakMemoryMiB: peakMemoryMiB())
+        return (true, { consume(model.forward(input, training: false)) })
     }
-    // train-*: batch 4 x 512 x 512; crops-*: the CPU training preset's batch, 8 x 256 x 256.
     let shape = parts[0] == "crops" ? [8, 3, 256, 256] : [4, 3, 512, 512]
     let input = Tensor(uniform: shape, in: -2...2, using: &rng)
     var target = Tensor(zeros: [shape[0], 1, shape[2], shape[3]])
     for i in 0..<target.count where i % 7 < 3 { target.data[i] = 1 }
     let optimizer = Adam(parameters: model.namedParameters(), learningRate: 1e-4, weightDecay: 1e-4)
-    for _ in 0..<(repeatCount + 1) {  // the first step warms up
-        let start = DispatchTime.now().uptimeNanoseconds
+    return (false, {
         model.zeroGradients()
         let logits = model.forward(input, training: true)
         let (_, gradient) = binaryCrossEntropyWithLogits(logits, targets: target)
         _ = model.backward(gradient)
         optimizer.update()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        if optimizer.step > 1 { best = min(best, seconds) }
+    })
+}
+
+/// One network case, run in its own process so that peak memory belongs to it alone: best of
+/// `repeatCount` (training: after one warm-up step).
+func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
+    let (isForward, step) = try networkCaseStep(name)
+    var best = Double.infinity
+    var flops = 0.0
+    if !isForward { step() }  // the first step warms up
+    for _ in 0..<repeatCount {
+        ConvolutionCounter.forwardFLOPs = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        step()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        flops = ConvolutionCounter.forwardFLOPs
     }
-    return NetworkTiming(name: name, seconds: best, gflop: nil, peakMemoryMiB: peakMemoryMiB())
+    return NetworkTiming(name: name, seconds: best, gflop: isForward ? flops / 1e9 : nil, peakMemoryMiB: peakMemoryMiB())
+}
+
+/// Where one case's time goes, by layer type (`NeuralNetProfile`), averaged over `repeatCount`
+/// steps after one warm-up; prints a Markdown table and returns its rows.
+@discardableResult
+func profileNetworkCase(_ name: String, repeatCount: Int) throws -> [(String, Double)] {
+    let (_, step) = try networkCaseStep(name)
+    step()
+    NeuralNetProfile.reset()
+    NeuralNetProfile.isEnabled = true
+    let start = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<repeatCount { step() }
+    let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(repeatCount)
+    NeuralNetProfile.isEnabled = false
+    var rows = NeuralNetProfile.totals.filter { $0.seconds > 0 }.map { ($0.category.label, $0.seconds / Double(repeatCount)) }
+    rows.append(("other (layer glue, allocation)", max(0, wall - rows.reduce(0) { $0 + $1.1 })))
+    print("profile of \(name), mean of \(repeatCount) step(s) after a warm-up; blas: \(NeuralNetRuntime.blasDescription)")
+    print("| \(name): where the time goes | s per step | share |")
+    print("|---|---|---|")
+    for (label, seconds) in rows {
+        print("| \(label) | " + String(format: "%.3f | %.1f %%", seconds, 100 * seconds / wall) + " |")
+    }
+    print("| **step** | " + String(format: "**%.3f** | 100 %%", wall) + " |")
+    return rows
 }
 
 func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
@@ -196,6 +228,7 @@ struct NetworkTimingRecord: Decodable {
 }
 
 NeuralNetRuntime.keepLargeAllocationsInHeap()
+NeuralNetRuntime.selectBLASKernels()
 var arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
@@ -224,6 +257,10 @@ do {
         let timing = try networkCase(arguments.count > 1 ? arguments[1] : "", repeatCount: Int(option("--repeat") ?? "2") ?? 2)
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(timing))
+    case "nn-profile":
+        for name in arguments.dropFirst().filter({ $0.contains("-") && !$0.hasPrefix("--") }) {
+            try profileNetworkCase(name, repeatCount: Int(option("--repeat") ?? "2") ?? 2)
+        }
     case "cnn":
         try benchCNN(imagePath: option("--image") ?? "../shared/data/real/images/20180529_A9_003.png",
                      modelPath: option("--model"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
@@ -257,7 +294,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, nn-profile, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
         exit(2)
     }
 } catch {

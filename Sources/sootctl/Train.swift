@@ -77,6 +77,7 @@ struct Train: ParsableCommand {
     func run() throws {
         if classifier == "tws" { return try runTWS() }
         NeuralNetRuntime.keepLargeAllocationsInHeap()
+        NeuralNetRuntime.selectBLASKernels()
         do {
             var configuration = try config.map { try TrainingConfiguration.load($0, preset: preset) }
                 ?? (preset == "cpu" ? .cpuPreset : TrainingConfiguration())

@@ -73,6 +73,9 @@ struct GradientCheckTests {
                       input: randomTensor([1, 2, 6, 6], seed: 4))
         gradientCheck(randomized(Conv2d(inputChannels: 4, outputChannels: 2, kernelSize: 1), seed: 5),
                       input: randomTensor([2, 4, 3, 5], seed: 6))
+        // 3 x 3 stride 1 padding 1: the Winograd path, odd sizes.
+        gradientCheck(randomized(Conv2d(inputChannels: 3, outputChannels: 4, kernelSize: 3, padding: 1), seed: 8),
+                      input: randomTensor([2, 3, 5, 7], seed: 9))
     }
 
     @Test("batch norm (training), group norm with and without ReLU")

@@ -52,6 +52,16 @@ struct LayerParityTests {
                    parameters: ["weight"])
     }
 
+    @Test("3x3 stride-1 convolutions (the Winograd path in training): odd sizes, a batch, wide channels, one row")
+    func winogradConvolutions() {
+        checkLayer("conv_3x3", Conv2d(inputChannels: 6, outputChannels: 9, kernelSize: 3, padding: 1),
+                   parameters: ["weight", "bias"])
+        checkLayer("conv_3x3_wide", Conv2d(inputChannels: 40, outputChannels: 33, kernelSize: 3, padding: 1, bias: false),
+                   parameters: ["weight"])
+        checkLayer("conv_3x3_single", Conv2d(inputChannels: 4, outputChannels: 5, kernelSize: 3, padding: 1, bias: false),
+                   parameters: ["weight"])
+    }
+
     @Test("batch norm in training mode, including running statistics")
     func batchNorm() {
         let bn = BatchNorm2d(channels: 6)

@@ -31,8 +31,8 @@ public final class Conv2d: Layer {
         if training { cachedInput = input; folded = nil }
         return bias?.value.data.withUnsafeBufferPointer { b in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
-                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false))
-        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry)
+                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: training)
+        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: training)
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
@@ -224,6 +224,10 @@ public final class Dropout2d: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        NeuralNetProfile.measure(.elementwise) { dropoutForward(input, training: training) }
+    }
+
+    private func dropoutForward(_ input: Tensor, training: Bool) -> Tensor {
         guard training, probability > 0 else { return input }
         let (n, c, h, w) = input.nchw
         let scale = 1 / (1 - probability)
@@ -237,6 +241,10 @@ public final class Dropout2d: Layer {
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
+        NeuralNetProfile.measure(.elementwise) { dropoutBackward(gradOutput) }
+    }
+
+    private func dropoutBackward(_ gradOutput: Tensor) -> Tensor {
         guard !keep.isEmpty else { return gradOutput }
         let plane = gradOutput.count / keep.count
         var dx = gradOutput

@@ -129,14 +129,20 @@ func col2im(_ columns: UnsafePointer<Float>, height h: Int, width w: Int, geomet
 }
 
 /// Forward convolution of an NCHW batch. `accumulate`, when given (same shape as the output),
-/// is added to the result (a fused residual connection).
+/// is added to the result (a fused residual connection). With `winograd`, a 3 x 3 stride-1
+/// convolution takes the Winograd path (training; see `Winograd`).
 func convolutionForward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry,
-                        epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), accumulate: Tensor? = nil) -> Tensor {
+                        epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), accumulate: Tensor? = nil,
+                        winograd: Bool = false) -> Tensor {
     let (n, c, h, w) = input.nchw
     precondition(c == g.inputChannels, "convolution expects \(g.inputChannels) channels, got \(c)")
     let outH = g.outputSize(h, kernel: g.kernelHeight), outW = g.outputSize(w, kernel: g.kernelWidth)
     precondition(outH > 0 && outW > 0, "input \(h) x \(w) too small for the convolution")
     let o = g.outputChannels, k = g.patchSize, outPlane = outH * outW
+    if winograd && Winograd.applies(g) {
+        ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
+        return Winograd.forward(input, weight: weight, geometry: g, epilogue: epilogue, accumulate: accumulate)
+    }
     var output = accumulate ?? Tensor(zeros: [n, o, outH, outW])
     precondition(output.shape == [n, o, outH, outW], "accumulated tensor has the wrong shape")
     // The output is either freshly zeroed or the tensor to accumulate onto: beta = 1 both ways,
@@ -147,17 +153,22 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let columnCount = g.isPointwise ? 0 : k * rowsPerBand * outW
     // Several images: each core takes whole images with serial GEMMs (see convolutionBackward).
     let workers = n >= 2 ? min(neuralNetThreadCount, n) : 1
+    let region = PhaseRegion(workers: workers)
     input.data.withUnsafeBufferPointer { xBuffer in
         weight.withUnsafeBufferPointer { wBuffer in
             output.data.withUnsafeMutableBufferPointer { yBuffer in
-                func forwardImages(_ images: StrideTo<Int>, columns: UnsafeMutablePointer<Float>?) {
+                func forwardImages(_ images: StrideTo<Int>, columns: UnsafeMutablePointer<Float>?, worker t: Int) {
+                    var clock = PhaseClock()
+                    defer { region.store(clock, worker: t) }
                     for b in images {
                         let x = xBuffer.baseAddress! + b * c * h * w
                         let y = yBuffer.baseAddress! + b * o * outPlane
                         if g.isPointwise {
                             gemm(transA: false, transB: false, m: o, n: outPlane, k: k, alpha: 1,
                                  a: wBuffer.baseAddress!, lda: k, b: x, ldb: outPlane, beta: beta, c: y, ldc: outPlane)
+                            clock.lap(.forwardGEMM)
                             applyEpilogue(epilogue, y, channels: o, plane: outPlane, columns: 0..<outPlane)
+                            clock.lap(.forwardEpilogue)
                             continue
                         }
                         var row0 = 0
@@ -166,24 +177,29 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
                             let bandPixels = rows.count * outW
                             im2col(x, height: h, width: w, geometry: g, outputRows: rows, outputWidth: outW,
                                    into: columns!)
+                            clock.lap(.forwardIm2col)
                             gemm(transA: false, transB: false, m: o, n: bandPixels, k: k, alpha: 1,
                                  a: wBuffer.baseAddress!, lda: k, b: columns!, ldb: bandPixels,
                                  beta: beta, c: y + row0 * outW, ldc: outPlane)
+                            clock.lap(.forwardGEMM)
                             applyEpilogue(epilogue, y, channels: o, plane: outPlane,
                                           columns: (row0 * outW)..<(row0 * outW + bandPixels))
+                            clock.lap(.forwardEpilogue)
                             row0 = rows.upperBound
                         }
                     }
                 }
                 if workers == 1 {
                     var columns = [Float](repeating: 0, count: columnCount)
-                    columns.withUnsafeMutableBufferPointer { forwardImages(stride(from: 0, to: n, by: 1), columns: $0.baseAddress) }
+                    columns.withUnsafeMutableBufferPointer {
+                        forwardImages(stride(from: 0, to: n, by: 1), columns: $0.baseAddress, worker: 0)
+                    }
                 } else {
                     DispatchQueue.concurrentPerform(iterations: workers) { t in
                         serially {
                             var columns = [Float](repeating: 0, count: columnCount)
                             columns.withUnsafeMutableBufferPointer {
-                                forwardImages(stride(from: t, to: n, by: workers), columns: $0.baseAddress)
+                                forwardImages(stride(from: t, to: n, by: workers), columns: $0.baseAddress, worker: t)
                             }
                         }
                     }
@@ -191,6 +207,7 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
             }
         }
     }
+    region.finish()
     return output
 }
 
@@ -222,6 +239,7 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
     let rowsPerBand = bandRows(g, outputHeight: outH, outputWidth: outW)
     let bandCapacity = rowsPerBand * outW
     if let gradBias {
+        NeuralNetProfile.measure(.biasGradient) {
         gradOutput.data.withUnsafeBufferPointer { dy in
             for b in 0..<n {
                 for ch in 0..<o {
@@ -232,12 +250,18 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                 }
             }
         }
+        }
+    }
+    if Winograd.applies(g) {
+        Winograd.weightGradient(input, gradOutput: gradOutput, geometry: g, into: &gradWeight)
+        return needInputGradient ? Winograd.inputGradient(gradOutput, weight: weight, geometry: g) : nil
     }
     var gradInputData = [Float](repeating: 0, count: needInputGradient ? input.count : 0)
     // With several images, each core takes whole images (serial GEMMs, its own buffers and its
     // own weight-gradient accumulator): no GEMM is split, so no operand is packed twice.
     let workers = n >= 2 ? min(neuralNetThreadCount, n) : 1
     var partialGradWeights = [Float](repeating: 0, count: workers > 1 ? workers * gradWeight.count : 0)
+    let region = PhaseRegion(workers: workers)
     input.data.withUnsafeBufferPointer { xBuffer in
         weight.withUnsafeBufferPointer { wBuffer in
             gradOutput.data.withUnsafeBufferPointer { dyBuffer in
@@ -246,7 +270,10 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                         partialGradWeights.withUnsafeMutableBufferPointer { partialBuffer in
                             let wp = wBuffer.baseAddress!
                             func backwardImages(_ images: StrideTo<Int>, dw: UnsafeMutablePointer<Float>,
-                                                columns: UnsafeMutablePointer<Float>?, gradColumns: UnsafeMutablePointer<Float>?) {
+                                                columns: UnsafeMutablePointer<Float>?, gradColumns: UnsafeMutablePointer<Float>?,
+                                                worker t: Int) {
+                                var clock = PhaseClock()
+                                defer { region.store(clock, worker: t) }
                                 for b in images {
                                     let x = xBuffer.baseAddress! + b * c * h * w
                                     let dy = dyBuffer.baseAddress! + b * o * outPlane
@@ -254,10 +281,12 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                         // dW += dY X^T ; dX = W^T dY
                                         gemm(transA: false, transB: true, m: o, n: k, k: outPlane, alpha: 1,
                                              a: dy, lda: outPlane, b: x, ldb: outPlane, beta: 1, c: dw, ldc: k)
+                                        clock.lap(.weightGradientGEMM)
                                         if needInputGradient {
                                             gemm(transA: true, transB: false, m: k, n: outPlane, k: o, alpha: 1,
                                                  a: wp, lda: k, b: dy, ldb: outPlane, beta: 1,
                                                  c: dxBuffer.baseAddress! + b * c * h * w, ldc: outPlane)
+                                            clock.lap(.inputGradientGEMM)
                                         }
                                         continue
                                     }
@@ -267,16 +296,20 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                         let bandPixels = rows.count * outW
                                         im2col(x, height: h, width: w, geometry: g, outputRows: rows, outputWidth: outW,
                                                into: columns!)
+                                        clock.lap(.weightGradientIm2col)
                                         gemm(transA: false, transB: true, m: o, n: k, k: bandPixels, alpha: 1,
                                              a: dy + row0 * outW, lda: outPlane, b: columns!, ldb: bandPixels,
                                              beta: 1, c: dw, ldc: k)
+                                        clock.lap(.weightGradientGEMM)
                                         if needInputGradient {
                                             gemm(transA: true, transB: false, m: k, n: bandPixels, k: o, alpha: 1,
                                                  a: wp, lda: k, b: dy + row0 * outW, ldb: outPlane,
                                                  beta: 0, c: gradColumns!, ldc: bandPixels)
+                                            clock.lap(.inputGradientGEMM)
                                             col2im(gradColumns!, height: h, width: w, geometry: g,
                                                    outputRows: rows, outputWidth: outW,
                                                    into: dxBuffer.baseAddress! + b * c * h * w)
+                                            clock.lap(.inputGradientCol2im)
                                         }
                                         row0 = rows.upperBound
                                     }
@@ -290,7 +323,7 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                 columns.withUnsafeMutableBufferPointer { cb in
                                     gradColumns.withUnsafeMutableBufferPointer { gb in
                                         backwardImages(stride(from: 0, to: n, by: 1), dw: dwBuffer.baseAddress!,
-                                                       columns: cb.baseAddress, gradColumns: gb.baseAddress)
+                                                       columns: cb.baseAddress, gradColumns: gb.baseAddress, worker: 0)
                                     }
                                 }
                             } else {
@@ -302,16 +335,19 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
                                         columns.withUnsafeMutableBufferPointer { cb in
                                             gradColumns.withUnsafeMutableBufferPointer { gb in
                                                 backwardImages(stride(from: t, to: n, by: workers), dw: partial + t * size,
-                                                               columns: cb.baseAddress, gradColumns: gb.baseAddress)
+                                                               columns: cb.baseAddress, gradColumns: gb.baseAddress, worker: 0)
                                             }
                                         }
                                     }
                                 }
                                 let dw = dwBuffer.baseAddress!
+                                var clock = PhaseClock()
                                 for t in 0..<workers {
                                     let part = partial + t * size
                                     for i in 0..<size { dw[i] += part[i] }
                                 }
+                                clock.lap(.weightGradientReduce)
+                                region.store(clock, worker: 0)
                             }
                         }
                     }
@@ -319,5 +355,6 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
             }
         }
     }
+    region.finish()
     return needInputGradient ? Tensor(uncheckedShape: input.shape, data: gradInputData) : nil
 }

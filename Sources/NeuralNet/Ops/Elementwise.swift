@@ -2,6 +2,7 @@ import Foundation
 
 /// max(x, 0) element-wise (one pass into a new buffer).
 func reluForward(_ x: Tensor) -> Tensor {
+    NeuralNetProfile.measure(.elementwise) {
     var y = Tensor(uninitialized: x.shape)
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
@@ -10,10 +11,12 @@ func reluForward(_ x: Tensor) -> Tensor {
         }
     }
     return y
+    }
 }
 
 /// dy where the forward output was positive, else 0 (one pass into a new buffer).
 func reluBackward(_ dy: Tensor, output: Tensor) -> Tensor {
+    NeuralNetProfile.measure(.elementwise) {
     var dx = Tensor(uninitialized: dy.shape)
     dx.data.withUnsafeMutableBufferPointer { b in
         dy.data.withUnsafeBufferPointer { g in
@@ -24,10 +27,12 @@ func reluBackward(_ dy: Tensor, output: Tensor) -> Tensor {
         }
     }
     return dx
+    }
 }
 
 /// a + b element-wise (same shapes, one pass into a new buffer).
 func add(_ a: Tensor, _ b: Tensor) -> Tensor {
+    NeuralNetProfile.measure(.elementwise) {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
     var y = Tensor(uninitialized: a.shape)
     y.data.withUnsafeMutableBufferPointer { yb in
@@ -39,16 +44,19 @@ func add(_ a: Tensor, _ b: Tensor) -> Tensor {
         }
     }
     return y
+    }
 }
 
 /// Adds `b` into `a` in place.
 func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+    NeuralNetProfile.measure(.elementwise) {
     precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
     a.data.withUnsafeMutableBufferPointer { yb in
         b.data.withUnsafeBufferPointer { bb in
             let p = yb.baseAddress!, q = bb.baseAddress!
             parallelFor(yb.count, minimumChunk: 1 << 16) { r in for i in r { p[i] += q[i] } }
         }
+    }
     }
 }
 

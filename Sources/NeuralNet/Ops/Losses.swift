@@ -6,6 +6,7 @@ import Foundation
 /// `BCEWithLogitsLoss`).
 /// - Returns: the loss and dL/dx = (sigmoid(x) - y) / N.
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, targets: Tensor) -> (loss: Float, gradient: Tensor) {
+    NeuralNetProfile.measure(.loss) {
     precondition(logits.shape == targets.shape, "logits and targets must have the same shape")
     let count = logits.count
     var gradient = Tensor(zeros: logits.shape)
@@ -33,6 +34,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, targets: Tensor) -> (
         }
     }
     return (Float(partial.reduce(0, +) / Double(count)), gradient)
+    }
 }
 
 /// Binary cross-entropy on probabilities with PyTorch's clamp of the logarithms at -100

@@ -12,6 +12,7 @@ struct BatchNormCache {
 func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runningMean: inout [Float],
                               runningVar: inout [Float], momentum: Float, epsilon: Float,
                               relu: Bool = false) -> (Tensor, BatchNormCache) {
+    NeuralNetProfile.measure(.normalizationForward) {
     let (n, c, h, w) = x.nchw
     let plane = h * w, count = n * plane
     var y = Tensor(uninitialized: x.shape)
@@ -70,10 +71,12 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
         runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * variances[ch] * unbias
     }
     return (y, BatchNormCache(normalized: normalized, inverseStd: inverseStd))
+    }
 }
 
 /// y = x * scale[c] + shift[c] (evaluation-mode batch norm, or any per-channel affine map).
 func channelAffine(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool = false) -> Tensor {
+    NeuralNetProfile.measure(.normalizationForward) {
     let (n, c, h, w) = x.nchw
     let plane = h * w
     var y = x
@@ -89,11 +92,13 @@ func channelAffine(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool = fal
         }
     }
     return y
+    }
 }
 
 /// With `reluOutput`, dy is first masked where that (fused ReLU) output was not positive.
 func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
                        gradGamma: inout [Float], gradBeta: inout [Float], reluOutput: Tensor? = nil) -> Tensor {
+    NeuralNetProfile.measure(.normalizationBackward) {
     let (n, c, h, w) = dy.nchw
     let mask = reluOutput?.data ?? []
     let plane = h * w, count = Float(n * plane)
@@ -141,6 +146,7 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
     }
     for ch in 0..<c { gradGamma[ch] += dGamma[ch]; gradBeta[ch] += dBeta[ch] }
     return dx
+    }
 }
 
 /// Group normalisation (PyTorch `GroupNorm`): statistics per sample over each group of
@@ -152,6 +158,7 @@ struct GroupNormCache {
 
 func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], epsilon: Float,
                       relu: Bool = false, keepCache: Bool = true) -> (Tensor, GroupNormCache) {
+    NeuralNetProfile.measure(.normalizationForward) {
     let (n, c, h, w) = x.nchw
     precondition(c % groups == 0, "channels must divide into groups")
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
@@ -209,11 +216,13 @@ func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], e
         }
     }
     return (y, GroupNormCache(normalized: normalized, inverseStd: inverseStd))
+    }
 }
 
 /// With `reluOutput`, dy is first masked where that (fused ReLU) output was not positive.
 func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: [Float],
                        gradGamma: inout [Float], gradBeta: inout [Float], reluOutput: Tensor? = nil) -> Tensor {
+    NeuralNetProfile.measure(.normalizationBackward) {
     let (n, c, h, w) = dy.nchw
     let perGroup = c / groups, plane = h * w, groupSize = perGroup * plane
     var dx = Tensor(uninitialized: dy.shape)
@@ -268,4 +277,5 @@ func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: 
     }
     for b in 0..<n { for ch in 0..<c { gradGamma[ch] += dGamma[b * c + ch]; gradBeta[ch] += dBeta[b * c + ch] } }
     return dx
+    }
 }

@@ -1,5 +1,6 @@
 /// Max pooling (PyTorch `MaxPool2d`, padding with -infinity), recording the argmax for backward.
 func maxPoolForward(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (Tensor, [Int32]) {
+    NeuralNetProfile.measure(.pooling) {
     let (n, c, h, w) = x.nchw
     let outH = (h + 2 * padding - kernel) / stride + 1, outW = (w + 2 * padding - kernel) / stride + 1
     var y = Tensor(uninitialized: [n, c, outH, outW])
@@ -51,9 +52,11 @@ func maxPoolForward(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> (Ten
         }
     }
     return (y, argmax)
+    }
 }
 
 func maxPoolBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor {
+    NeuralNetProfile.measure(.pooling) {
     let (n, c, outH, outW) = dy.nchw
     let h = inputShape[2], w = inputShape[3]
     var dx = Tensor(zeros: inputShape)
@@ -69,4 +72,5 @@ func maxPoolBackward(_ dy: Tensor, argmax: [Int32], inputShape: [Int]) -> Tensor
         }
     }
     return dx
+    }
 }

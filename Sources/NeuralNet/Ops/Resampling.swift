@@ -1,6 +1,7 @@
 /// Nearest-neighbour upsampling by an integer factor (PyTorch `interpolate(mode="nearest")`,
 /// out[i] = in[floor(i / factor)]).
 func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor {
+    NeuralNetProfile.measure(.resampling) {
     let (n, c, h, w) = x.nchw
     let oh = h * factor, ow = w * factor
     var y = Tensor(uninitialized: [n, c, oh, ow])
@@ -19,9 +20,11 @@ func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor {
         }
     }
     return y
+    }
 }
 
 func upsampleNearestBackward(_ dy: Tensor, factor: Int) -> Tensor {
+    NeuralNetProfile.measure(.resampling) {
     let (n, c, oh, ow) = dy.nchw
     let h = oh / factor, w = ow / factor
     var dx = Tensor(zeros: [n, c, h, w])
@@ -40,6 +43,7 @@ func upsampleNearestBackward(_ dy: Tensor, factor: Int) -> Tensor {
         }
     }
     return dx
+    }
 }
 
 /// Linear interpolation taps for align_corners = true: output index i samples source position
@@ -71,6 +75,7 @@ func upsampleBilinear(_ x: Tensor, factor: Int) -> Tensor {
 
 /// Bilinear upsampling written into (or, with `accumulate`, added to) `y`.
 func upsampleBilinear(_ x: Tensor, factor: Int, into y: inout Tensor, accumulate: Bool) {
+    NeuralNetProfile.measure(.resampling) {
     let (n, c, h, w) = x.nchw
     let oh = h * factor, ow = w * factor
     precondition(y.shape == [n, c, oh, ow], "upsampling target has the wrong shape")
@@ -121,9 +126,11 @@ func upsampleBilinear(_ x: Tensor, factor: Int, into y: inout Tensor, accumulate
             }
         }
     }
+    }
 }
 
 func upsampleBilinearBackward(_ dy: Tensor, factor: Int) -> Tensor {
+    NeuralNetProfile.measure(.resampling) {
     let (n, c, oh, ow) = dy.nchw
     let h = oh / factor, w = ow / factor
     let rows = LinearTaps(input: h, output: oh), cols = LinearTaps(input: w, output: ow)
@@ -152,4 +159,5 @@ func upsampleBilinearBackward(_ dy: Tensor, factor: Int) -> Tensor {
         }
     }
     return dx
+    }
 }

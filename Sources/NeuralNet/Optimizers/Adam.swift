@@ -27,7 +27,9 @@ public final class Adam {
     }
 
     /// One update of every trainable parameter from its accumulated gradient.
-    public func update() {
+    public func update() { NeuralNetProfile.measure(.optimizer) { updateParameters() } }
+
+    private func updateParameters() {
         step += 1
         let correction1 = 1 - powf(beta1, Float(step)), correction2 = 1 - powf(beta2, Float(step))
         let stepSize = learningRate / correction1, root2 = correction2.squareRoot()
