@@ -10,6 +10,8 @@ public final class Conv2d: Layer {
     /// Whether `backward` computes dL/dinput (false for a network's first layer).
     public var needsInputGradient = true
     private var cachedInput: Tensor?
+    /// The training forward pass's Winograd kernels (3 x 3 stride 1), read again by backward.
+    private var winogradKernels: [Float]?
     /// Weights with a following batch norm folded in (inference), built on first use.
     private var folded: (weight: [Float], bias: [Float])?
 
@@ -29,10 +31,15 @@ public final class Conv2d: Layer {
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         if training { cachedInput = input; folded = nil }
+        // Training's 3 x 3 stride-1 convolutions: Winograd, with the transformed kernels kept for backward.
+        let kernels = training && Winograd.applies(geometry) ? Winograd.kernels(weight.value.data, geometry: geometry) : nil
+        winogradKernels = kernels
         return bias?.value.data.withUnsafeBufferPointer { b in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
-                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: training)
-        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: training)
+                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: training,
+                               winogradKernels: kernels)
+        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: training,
+                                winogradKernels: kernels)
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
@@ -42,13 +49,14 @@ public final class Conv2d: Layer {
             bias.gradient.data.withUnsafeMutableBufferPointer { gb in
                 dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
                                          gradWeight: &weight.gradient.data, gradBias: gb.baseAddress,
-                                         needInputGradient: needsInputGradient)
+                                         needInputGradient: needsInputGradient, winogradKernels: winogradKernels)
             }
         } else {
             dx = convolutionBackward(input, weight: weight.value.data, geometry: geometry, gradOutput: gradOutput,
                                      gradWeight: &weight.gradient.data, gradBias: nil,
-                                     needInputGradient: needsInputGradient)
+                                     needInputGradient: needsInputGradient, winogradKernels: winogradKernels)
         }
+        winogradKernels = nil
         // Without an input gradient, an empty tensor signals "nothing flows further".
         return dx ?? Tensor(zeros: [0])
     }

@@ -130,10 +130,11 @@ func col2im(_ columns: UnsafePointer<Float>, height h: Int, width w: Int, geomet
 
 /// Forward convolution of an NCHW batch. `accumulate`, when given (same shape as the output),
 /// is added to the result (a fused residual connection). With `winograd`, a 3 x 3 stride-1
-/// convolution takes the Winograd path (training; see `Winograd`).
+/// convolution takes the Winograd path (training; see `Winograd`), with `winogradKernels` when
+/// the caller has transformed the weights already.
 func convolutionForward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry,
                         epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), accumulate: Tensor? = nil,
-                        winograd: Bool = false) -> Tensor {
+                        winograd: Bool = false, winogradKernels: [Float]? = nil) -> Tensor {
     let (n, c, h, w) = input.nchw
     precondition(c == g.inputChannels, "convolution expects \(g.inputChannels) channels, got \(c)")
     let outH = g.outputSize(h, kernel: g.kernelHeight), outW = g.outputSize(w, kernel: g.kernelWidth)
@@ -141,7 +142,8 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let o = g.outputChannels, k = g.patchSize, outPlane = outH * outW
     if winograd && Winograd.applies(g) {
         ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
-        return Winograd.forward(input, weight: weight, geometry: g, epilogue: epilogue, accumulate: accumulate)
+        return Winograd.forward(input, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g), geometry: g,
+                                epilogue: epilogue, accumulate: accumulate)
     }
     var output = accumulate ?? Tensor(zeros: [n, o, outH, outW])
     precondition(output.shape == [n, o, outH, outW], "accumulated tensor has the wrong shape")
@@ -230,9 +232,11 @@ func applyEpilogue(_ e: ConvolutionEpilogue, _ y: UnsafeMutablePointer<Float>, c
 
 /// Backward convolution: adds dL/dW into `gradWeight` (and dL/db into `gradBias`) and returns
 /// dL/dx when `needInputGradient`.
+/// A 3 x 3 stride-1 convolution takes the Winograd path, reading the forward pass's transformed
+/// kernels `winogradKernels` when given.
 func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry, gradOutput: Tensor,
                          gradWeight: inout [Float], gradBias: UnsafeMutablePointer<Float>?,
-                         needInputGradient: Bool) -> Tensor? {
+                         needInputGradient: Bool, winogradKernels: [Float]? = nil) -> Tensor? {
     let (n, c, h, w) = input.nchw
     let (_, o, outH, outW) = gradOutput.nchw
     let k = g.patchSize, outPlane = outH * outW
@@ -243,10 +247,7 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
         gradOutput.data.withUnsafeBufferPointer { dy in
             for b in 0..<n {
                 for ch in 0..<o {
-                    let row = dy.baseAddress! + (b * o + ch) * outPlane
-                    var s: Float = 0
-                    for i in 0..<outPlane { s += row[i] }
-                    gradBias[ch] += s
+                    gradBias[ch] += vectorSum(dy.baseAddress! + (b * o + ch) * outPlane, outPlane)
                 }
             }
         }
@@ -254,7 +255,8 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
     }
     if Winograd.applies(g) {
         Winograd.weightGradient(input, gradOutput: gradOutput, geometry: g, into: &gradWeight)
-        return needInputGradient ? Winograd.inputGradient(gradOutput, weight: weight, geometry: g) : nil
+        guard needInputGradient else { return nil }
+        return Winograd.inputGradient(gradOutput, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g), geometry: g)
     }
     var gradInputData = [Float](repeating: 0, count: needInputGradient ? input.count : 0)
     // With several images, each core takes whole images (serial GEMMs, its own buffers and its

@@ -31,18 +31,12 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
                                 for ch in channels {
                                     var sum = 0.0
                                     for b in 0..<n {
-                                        let row = xp + (b * c + ch) * plane
-                                        var s: Float = 0
-                                        for i in 0..<plane { s += row[i] }
-                                        sum += Double(s)
+                                        sum += Double(vectorSum(xp + (b * c + ch) * plane, plane))
                                     }
                                     let mean = Float(sum / Double(count))
                                     var sq = 0.0
                                     for b in 0..<n {
-                                        let row = xp + (b * c + ch) * plane
-                                        var s: Float = 0
-                                        for i in 0..<plane { let d = row[i] - mean; s += d * d }
-                                        sq += Double(s)
+                                        sq += Double(vectorSumOfSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: mean))
                                     }
                                     let variance = Float(sq / Double(count))
                                     let inv = 1 / (variance + epsilon).squareRoot()
@@ -126,7 +120,8 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
                                         } else {
                                             g.update(from: d, count: plane)
                                         }
-                                        for i in 0..<plane { sumDy += g[i]; sumDyXh += g[i] * xh[i] }
+                                        let (sg, sgx) = vectorSumAndDot(g, xh, plane)
+                                        sumDy += sg; sumDyXh += sgx
                                     }
                                     dgp[ch] = sumDyXh; dbp[ch] = sumDy
                                     // Pass 2: dx = k (N g - sum g - xhat sum g xhat), in place.
@@ -174,18 +169,16 @@ func groupNormForward(_ x: Tensor, groups: Int, gamma: [Float], beta: [Float], e
                     parallelFor(n * groups) { range in
                         for ng in range {
                             let off = ng * groupSize
+                            // Float partial sums over blocks of 4,096, added in Double.
                             var sum = 0.0
-                            var s: Float = 0
-                            for i in 0..<groupSize { s += xp[off + i]; if i & 4095 == 4095 { sum += Double(s); s = 0 } }
-                            sum += Double(s)
+                            for start in stride(from: 0, to: groupSize, by: 4096) {
+                                sum += Double(vectorSum(xp + off + start, min(4096, groupSize - start)))
+                            }
                             let mean = Float(sum / Double(groupSize))
                             var sq = 0.0
-                            s = 0
-                            for i in 0..<groupSize {
-                                let d = xp[off + i] - mean; s += d * d
-                                if i & 4095 == 4095 { sq += Double(s); s = 0 }
+                            for start in stride(from: 0, to: groupSize, by: 4096) {
+                                sq += Double(vectorSumOfSquaredDeviations(xp + off + start, min(4096, groupSize - start), mean: mean))
                             }
-                            sq += Double(s)
                             let inv = 1 / (Float(sq / Double(groupSize)) + epsilon).squareRoot()
                             ip[ng] = inv
                             let g0 = (ng % groups) * perGroup
@@ -254,8 +247,7 @@ func groupNormBackward(_ dy: Tensor, cache: GroupNormCache, groups: Int, gamma: 
                                         } else {
                                             gp.update(from: d, count: plane)
                                         }
-                                        var sdy: Float = 0, sdyx: Float = 0
-                                        for i in 0..<plane { sdy += gp[i]; sdyx += gp[i] * xh[i] }
+                                        let (sdy, sdyx) = vectorSumAndDot(gp, xh, plane)
                                         dgp[b * c + g0 + cc] = sdyx; dbp[b * c + g0 + cc] = sdy
                                         let gm = gamma[g0 + cc]
                                         sumD += sdy * gm; sumDX += sdyx * gm

@@ -10,7 +10,8 @@ internal import COpenBLAS
 /// kernels `U[ξ]` (outputs x inputs) with the transformed inputs `V[ξ]` (inputs x tiles). That is
 /// 16 multiply-adds per tile and channel pair instead of 36: 2.25x fewer than im2col + GEMM.
 /// The backward pass uses the same machinery: the input gradient is the forward transform of
-/// the output gradient with the kernels turned by 180° and transposed, and the weight gradient is
+/// the output gradient with the kernels turned by 180° and transposed (read from the forward
+/// pass's transformed kernels by transposed GEMMs, see `turnedPosition`), and the weight gradient is
 /// `Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, again 16 GEMMs (outputs x tiles times tiles x inputs).
 ///
 /// Tiles of all images of a batch are processed together in chunks (each chunk's transformed
@@ -55,9 +56,8 @@ enum Winograd {
         return min(total, rows * t.tilesWide)
     }
 
-    /// Transformed kernels of weights [O][C][3][3]: `U[ξ][o][c]`; with `forInputGradient`, the
-    /// kernels of the transposed convolution, `U[ξ][c][o]` of the 180°-turned `g[o][c]`.
-    static func kernels(_ weight: UnsafePointer<Float>, outputs o: Int, inputs c: Int, forInputGradient: Bool) -> [Float] {
+    /// Transformed kernels of weights [O][C][3][3]: `U[ξ][o][c] = (G g[o][c] Gᵀ)[ξ]`.
+    static func kernels(_ weight: UnsafePointer<Float>, outputs o: Int, inputs c: Int) -> [Float] {
         var u = [Float](repeating: 0, count: 16 * o * c)
         u.withUnsafeMutableBufferPointer { ub in
             let up = ub.baseAddress!, plane = o * c
@@ -65,14 +65,11 @@ enum Winograd {
                 for oi in range {
                     for ci in 0..<c {
                         let g0 = weight + (oi * c + ci) * 9
-                        @inline(__always) func row(_ r: Int) -> SIMD4<Float> {
-                            forInputGradient ? SIMD4(g0[8 - 3 * r], g0[7 - 3 * r], g0[6 - 3 * r], 0)
-                                             : SIMD4(g0[3 * r], g0[3 * r + 1], g0[3 * r + 2], 0)
-                        }
+                        @inline(__always) func row(_ r: Int) -> SIMD4<Float> { SIMD4(g0[3 * r], g0[3 * r + 1], g0[3 * r + 2], 0) }
                         let a = row(0), b = row(1), cc = row(2)
                         // G g (4 x 3, rows), then (G g) Gᵀ on each row.
                         let rows = (a, 0.5 * (a + b + cc), 0.5 * (a - b + cc), cc)
-                        let index = forInputGradient ? ci * o + oi : oi * c + ci
+                        let index = oi * c + ci
                         @inline(__always) func put(_ r: Int, _ p: SIMD4<Float>) {
                             up[(4 * r + 0) * plane + index] = p[0]
                             up[(4 * r + 1) * plane + index] = 0.5 * (p[0] + p[1] + p[2])
@@ -122,9 +119,13 @@ enum Winograd {
                         }
                         let row = plane + r * w
                         // Padded column j is input column j - 1: even padded columns 2j -> 2j - 1.
+                        // Input column 2j - 1 exists for 1 <= j < (w + 1) / 2 + ..., column 2j for j < (w + 1) / 2.
+                        let evens = (w + 2) / 2, odds = (w + 1) / 2  // j with 2j - 1 < w; j with 2j < w
                         e[0] = 0
-                        for j in 1..<span { e[j] = 2 * j - 1 < w ? row[2 * j - 1] : 0 }
-                        for j in 0..<span { o[j] = 2 * j < w ? row[2 * j] : 0 }
+                        for j in 1..<evens { e[j] = row[2 * j - 1] }
+                        if evens < span { (e + evens).update(repeating: 0, count: span - evens) }
+                        for j in 0..<odds { o[j] = row[2 * j] }
+                        if odds < span { (o + odds).update(repeating: 0, count: span - odds) }
                     }
                     // Bᵀ d: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 (rows), even and odd columns.
                     @inline(__always) func combine(_ dst: Int, _ a: Int, _ bb: Int, _ sign: Float) {
@@ -245,9 +246,21 @@ enum Winograd {
         }
     }
 
-    /// Convolution of `input` (N x C x H x W) with transformed kernels `u` ([16][O][C]).
+    /// Position of `U(rot180 g)[ξ]` in `U(g)`: turning a kernel by 180° maps the transformed
+    /// tile's rows and columns i -> [3, 1, 2, 0][i] (G J₃ = S J₄ G, with J the reversal and S
+    /// the swap of rows 1 and 2).
+    static func turnedPosition(_ xi: Int) -> Int {
+        let sigma = (3, 1, 2, 0)
+        func map(_ i: Int) -> Int { i == 0 ? sigma.0 : i == 1 ? sigma.1 : i == 2 ? sigma.2 : sigma.3 }
+        return 4 * map(xi / 4) + map(xi % 4)
+    }
+
+    /// Convolution of `input` (N x C x H x W) with transformed kernels `u` ([16][O][C]); with
+    /// `transposed`, `u` holds a forward convolution's kernels ([16][C_in = o][C]) and the
+    /// convolution is its transpose turned by 180° (the input gradient), read from `u` by a
+    /// transposed GEMM.
     static func convolve(_ input: Tensor, kernels u: [Float], outputChannels o: Int,
-                         epilogue: ConvolutionEpilogue, accumulate: Tensor?) -> Tensor {
+                         epilogue: ConvolutionEpilogue, accumulate: Tensor?, transposed: Bool = false) -> Tensor {
         let (n, c, h, w) = input.nchw
         let tiling = Tiling(height: h, width: w)
         let total = n * tiling.tilesPerImage
@@ -269,9 +282,16 @@ enum Winograd {
                                 }
                                 NeuralNetProfile.measure(.winogradGEMM) {
                                     sixteenGEMMs { xi in
-                                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
-                                                    up + xi * o * c, Int32(c), vp + xi * c * l, Int32(l), 0,
-                                                    mp + xi * o * l, Int32(l))
+                                        if transposed {
+                                            // U'[ξ] (o x c) = U[σ(ξ)]ᵀ, U[σ(ξ)] stored c x o.
+                                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
+                                                        up + turnedPosition(xi) * o * c, Int32(o), vp + xi * c * l, Int32(l), 0,
+                                                        mp + xi * o * l, Int32(l))
+                                        } else {
+                                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
+                                                        up + xi * o * c, Int32(c), vp + xi * c * l, Int32(l), 0,
+                                                        mp + xi * o * l, Int32(l))
+                                        }
                                     }
                                 }
                                 NeuralNetProfile.measure(.winogradOutputTransform) {
@@ -287,26 +307,26 @@ enum Winograd {
         return output
     }
 
-    /// Forward pass of a 3 x 3 stride-1 convolution (weights [O][C][3][3]).
-    static func forward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry,
-                        epilogue: ConvolutionEpilogue, accumulate: Tensor?) -> Tensor {
-        let u = NeuralNetProfile.measure(.winogradForwardTransform) {
+    /// Transformed kernels of a layer's weights [O][C][3][3] (`U[ξ][o][c]`).
+    static func kernels(_ weight: [Float], geometry g: ConvolutionGeometry) -> [Float] {
+        NeuralNetProfile.measure(.winogradForwardTransform) {
             weight.withUnsafeBufferPointer {
-                kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels, forInputGradient: false)
+                kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels)
             }
         }
-        return convolve(input, kernels: u, outputChannels: g.outputChannels, epilogue: epilogue, accumulate: accumulate)
     }
 
-    /// dL/dinput: the output gradient convolved with the turned, transposed kernels.
-    static func inputGradient(_ gradOutput: Tensor, weight: [Float], geometry g: ConvolutionGeometry) -> Tensor {
-        let u = NeuralNetProfile.measure(.winogradForwardTransform) {
-            weight.withUnsafeBufferPointer {
-                kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels, forInputGradient: true)
-            }
-        }
-        return convolve(gradOutput, kernels: u, outputChannels: g.inputChannels, epilogue: ConvolutionEpilogue(),
-                        accumulate: nil)
+    /// Forward pass of a 3 x 3 stride-1 convolution with its transformed kernels.
+    static func forward(_ input: Tensor, kernels u: [Float], geometry g: ConvolutionGeometry,
+                        epilogue: ConvolutionEpilogue, accumulate: Tensor?) -> Tensor {
+        convolve(input, kernels: u, outputChannels: g.outputChannels, epilogue: epilogue, accumulate: accumulate)
+    }
+
+    /// dL/dinput: the output gradient convolved with the turned, transposed kernels, read from
+    /// the forward pass's transformed kernels `u`.
+    static func inputGradient(_ gradOutput: Tensor, kernels u: [Float], geometry g: ConvolutionGeometry) -> Tensor {
+        convolve(gradOutput, kernels: u, outputChannels: g.inputChannels, epilogue: ConvolutionEpilogue(),
+                 accumulate: nil, transposed: true)
     }
 
     /// Adds dL/dW ([O][C][3][3]) into `gradWeight`.
