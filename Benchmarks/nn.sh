@@ -1,31 +1,65 @@
 #!/usr/bin/env bash
-# NeuralNet benchmark: sootctl's FPN (sootbench nn) and PyTorch + segmentation_models_pytorch
-# (Benchmarks/nn_peer.py) on the same cases, one after the other, 2 threads each, then a table.
+# NeuralNet benchmark, one run: sootctl's FPN (sootbench nn) with OpenBLAS pinned to its AVX2
+# kernels as these machines set it (OPENBLAS_CORETYPE=Haswell), then with OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE unset (what a user without the variable gets), then PyTorch +
+# segmentation_models_pytorch (Benchmarks/nn_peer.py) on the same case, 2 threads each, case by
+# case, and a table.
 #   pip install torch segmentation-models-pytorch
-#   bash Benchmarks/nn.sh [REPEATS]
+#   bash Benchmarks/nn.sh [REPEATS] [CASES]      (CASES: comma-separated, default all six)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeat="${1:-2}"
+cases="${2:-forward-resnet18,forward-resnet50,train-resnet18,train-resnet50,crops-resnet18,crops-resnet50}"
 out="$(mktemp -d)"
 swift build -c release --product sootbench >/dev/null
-.build/release/sootbench nn --repeat "$repeat" --json "$out/sootbench.json"
+date -u +"run: %Y-%m-%d %H:%M UTC; cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+python3 -c "import torch; print('torch', torch.__version__, 'CPU capability', torch.backends.cpu.get_cpu_capability(), 'threads 2')"
+# Case by case, the three runs back to back, so that a slow spell of this shared machine
+# lands on all three rather than on one column.
+: > "$out/peer.jsonl"
+for case in ${cases//,/ }; do
+  echo "== $case: sootctl with OPENBLAS_CORETYPE=Haswell (these machines' setting)"
+  OPENBLAS_CORETYPE=Haswell .build/release/sootbench nn --repeat "$repeat" --cases "$case" --json "$out/pinned-$case.json"
+  echo "== $case: sootctl with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/sootbench nn --repeat "$repeat" --cases "$case" --json "$out/unset-$case.json"
+  echo "== $case: PyTorch"
+  python3 Benchmarks/nn_peer.py --repeat "$repeat" "$case" | tee -a "$out/peer.jsonl"
+done
+python3 -c "
+import json, sys, glob
+for kind in ('pinned', 'unset'):
+    rows = []
+    for case in sys.argv[2].split(','):
+        rows += json.load(open(f'{sys.argv[1]}/{kind}-{case}.json'))
+    json.dump(rows, open(f'{sys.argv[1]}/{kind}.json', 'w'))
+" "$out" "$cases"
 echo
-python3 Benchmarks/nn_peer.py --repeat "$repeat" > "$out/peer.jsonl"
-python3 - "$out/sootbench.json" "$out/peer.jsonl" <<'PY'
+python3 - "$out/pinned.json" "$out/unset.json" "$out/peer.jsonl" <<'PY'
 import json, sys
-ours = {t["name"]: t for t in json.load(open(sys.argv[1]))}
+pinned = {t["name"]: t for t in json.load(open(sys.argv[1]))}
+unset = {t["name"]: t for t in json.load(open(sys.argv[2]))}
 peer = {}
-for line in open(sys.argv[2]):
+for line in open(sys.argv[3]):
     t = json.loads(line)
     peer[t["name"]] = t
-print("| case | sootctl s | PyTorch s | speed-up | sootctl GFLOP/s | PyTorch GFLOP/s | sootctl peak MiB | PyTorch peak MiB |")
-print("|---|---|---|---|---|---|---|---|")
-for name, t in ours.items():
+def f(x, spec):
+    return format(x, spec) if x is not None else "-"
+print("| case | sootctl, Haswell s | sootctl, unset s | PyTorch s | speed-up, Haswell | speed-up, unset "
+      "| GFLOP/s Haswell / unset / PyTorch | pass / its GEMMs, Haswell / unset | peak MiB sootctl / PyTorch |")
+print("|---|---|---|---|---|---|---|---|---|")
+for name, a in pinned.items():
+    b = unset.get(name, {})
     p = peer.get(name, {})
-    ps = p.get("seconds")
-    g = t.get("gflop")
-    row = [name, f"{t['seconds']:.2f}", f"{ps:.2f}" if ps else "-", f"{ps / t['seconds']:.2f}x" if ps else "-",
-           f"{g / t['seconds']:.0f}" if g else "-", f"{p['gflop'] / ps:.0f}" if ps and p.get("gflop") else "-",
-           f"{t['peakMemoryMiB']:.0f}", f"{p['peakMemoryMiB']:.0f}" if p.get("peakMemoryMiB") else "-"]
+    ps, bs = p.get("seconds"), b.get("seconds")
+    g = a.get("gflop")
+    rates = "-"
+    if g:
+        rates = f"{g / a['seconds']:.0f} / {g / bs:.0f} / " + (f"{p['gflop'] / ps:.0f}" if ps and p.get("gflop") else "-")
+    ratio = "-"
+    if a.get("gemmSeconds") and b.get("gemmSeconds"):
+        ratio = f"{a['seconds'] / a['gemmSeconds']:.2f}x / {bs / b['gemmSeconds']:.2f}x"
+    row = [name, f(a["seconds"], ".2f"), f(bs, ".2f"), f(ps, ".2f"),
+           f"{ps / a['seconds']:.2f}x" if ps else "-", f"{ps / bs:.2f}x" if ps and bs else "-", rates, ratio,
+           f"{a['peakMemoryMiB']:.0f} / " + (f"{p['peakMemoryMiB']:.0f}" if p.get("peakMemoryMiB") else "-")]
     print("| " + " | ".join(row) + " |")
 PY

@@ -65,7 +65,8 @@ if __name__ == "__main__":
     if args and args[0] == "--case":
         print(json.dumps(run_case(args[1], repeat)))
         sys.exit(0)
-    cases = args or ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50"]
+    cases = args or ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50",
+                     "crops-resnet18", "crops-resnet50"]
     for case in cases:
         out = subprocess.run([sys.executable, __file__, "--case", case, "--repeat", str(repeat)],
                              capture_output=True, text=True)

@@ -10,27 +10,30 @@ import Dispatch
 /// categories add up to the step's wall time.
 public enum NeuralNetProfile {
     public enum Category: Int, CaseIterable, Sendable {
-        case forwardIm2col, forwardGEMM, forwardEpilogue
-        case winogradForwardTransform, winogradGEMM, winogradOutputTransform
-        case inputGradientGEMM, inputGradientCol2im
-        case weightGradientIm2col, weightGradientGEMM, weightGradientReduce, biasGradient
+        case forwardIm2col, forwardGEMM, forwardEpilogue, forwardWinogradTransforms, forwardWinogradGEMM
+        case inputGradientGEMM, inputGradientCol2im, inputGradientWinogradTransforms, inputGradientWinogradGEMM
+        case weightGradientIm2col, weightGradientGEMM, weightGradientReduce
+        case weightGradientWinogradTransforms, weightGradientWinogradGEMM, biasGradient
         case normalizationForward, normalizationBackward
         case elementwise, resampling, pooling, loss, optimizer, zeroGradients
 
         /// The row label of the profile table.
         public var label: String {
             switch self {
-            case .forwardIm2col: return "forward: im2col"
-            case .forwardGEMM: return "forward: GEMM"
-            case .forwardEpilogue: return "forward: bias/ReLU epilogue"
-            case .winogradForwardTransform: return "Winograd: input/kernel transforms"
-            case .winogradGEMM: return "Winograd: 16 GEMMs"
-            case .winogradOutputTransform: return "Winograd: output/gradient transforms"
-            case .inputGradientGEMM: return "input gradient: GEMM"
-            case .inputGradientCol2im: return "input gradient: col2im"
-            case .weightGradientIm2col: return "weight gradient: im2col"
-            case .weightGradientGEMM: return "weight gradient: GEMM"
-            case .weightGradientReduce: return "weight gradient: per-core sum"
+            case .forwardIm2col: return "forward (im2col path): im2col"
+            case .forwardGEMM: return "forward (im2col path): GEMM"
+            case .forwardEpilogue: return "forward (im2col path): bias/ReLU epilogue"
+            case .forwardWinogradTransforms: return "forward, Winograd 3 x 3: kernel, input and output transforms"
+            case .forwardWinogradGEMM: return "forward, Winograd 3 x 3: 16 GEMMs"
+            case .inputGradientGEMM: return "input gradient (im2col path): GEMM"
+            case .inputGradientCol2im: return "input gradient (im2col path): col2im"
+            case .inputGradientWinogradTransforms: return "input gradient, Winograd 3 x 3: transforms"
+            case .inputGradientWinogradGEMM: return "input gradient, Winograd 3 x 3: 16 GEMMs"
+            case .weightGradientIm2col: return "weight gradient (im2col path): im2col"
+            case .weightGradientGEMM: return "weight gradient (im2col path): GEMM"
+            case .weightGradientReduce: return "weight gradient (im2col path): per-core sum"
+            case .weightGradientWinogradTransforms: return "weight gradient, Winograd 3 x 3: transforms"
+            case .weightGradientWinogradGEMM: return "weight gradient, Winograd 3 x 3: 16 GEMMs"
             case .biasGradient: return "bias gradient"
             case .normalizationForward: return "normalisation forward (batch, group)"
             case .normalizationBackward: return "normalisation backward"

@@ -38,6 +38,16 @@ public enum NeuralNetRuntime {
         #endif
     }
 
+    /// OpenBLAS's core name after `selectBLASKernels()` (e.g. `Haswell`, `Cooperlake`).
+    public static var blasCoreName: String {
+        _ = blasKernelSelection
+        #if os(Linux)
+        return openblas_get_corename().map { String(cString: $0) } ?? "?"
+        #else
+        return "system BLAS"
+        #endif
+    }
+
     /// What `selectBLASKernels()` did: the core OpenBLAS had picked when NeuralNet replaced it
     /// (nil when it kept OpenBLAS's choice), and the CPU flags that justified the choice.
     public struct BLASKernelSelection: Sendable {

@@ -113,11 +113,14 @@ func peakMemoryMiB() -> Double {
     return Double(usage.ru_maxrss) / 1024
 }
 
-struct NetworkTiming: Encodable {
+struct NetworkTiming: Codable {
     let name: String
     let seconds: Double
     let gflop: Double?
     let peakMemoryMiB: Double
+    /// Forward cases: seconds spent in the pass's GEMMs (NeuralNetProfile), whose FLOP rate is
+    /// the sgemm rate of the same shapes.
+    var gemmSeconds: Double? = nil
 }
 
 /// One network case's unit of work: a forward pass (forward-*: eval, 1 x 3 x 1952 x 2240) or
@@ -164,7 +167,17 @@ func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         flops = ConvolutionCounter.forwardFLOPs
     }
-    return NetworkTiming(name: name, seconds: best, gflop: isForward ? flops / 1e9 : nil, peakMemoryMiB: peakMemoryMiB())
+    // Forward: one more pass, profiled, for the time its GEMMs take (the same shapes, in place).
+    var gemmSeconds: Double?
+    if isForward {
+        NeuralNetProfile.reset()
+        NeuralNetProfile.isEnabled = true
+        step()
+        NeuralNetProfile.isEnabled = false
+        gemmSeconds = NeuralNetProfile.totals.first { $0.category == .forwardGEMM }?.seconds
+    }
+    return NetworkTiming(name: name, seconds: best, gflop: isForward ? flops / 1e9 : nil, peakMemoryMiB: peakMemoryMiB(),
+                         gemmSeconds: gemmSeconds)
 }
 
 /// Where one case's time goes, by layer type (`NeuralNetProfile`), averaged over `repeatCount`
@@ -205,26 +218,24 @@ func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0, let t = try? JSONDecoder().decode(NetworkTimingRecord.self, from: data) else {
+        guard process.terminationStatus == 0, let t = try? JSONDecoder().decode(NetworkTiming.self, from: data) else {
             print("\(name): failed"); continue
         }
         let padded = name.padding(toLength: 20, withPad: " ", startingAt: 0)
         let rate = t.gflop.map { String(format: " %8.1f GFLOP %7.1f GFLOP/s", $0, $0 / t.seconds) } ?? ""
-        print(padded + String(format: " %8.2f s", t.seconds) + rate + String(format: "   peak %7.0f MiB", t.peakMemoryMiB))
-        timings.append(NetworkTiming(name: t.name, seconds: t.seconds, gflop: t.gflop, peakMemoryMiB: t.peakMemoryMiB))
+        var gemm = ""
+        if let g = t.gemmSeconds, let f = t.gflop {
+            gemm = String(format: "   its GEMMs %.2f s (%.0f GFLOP/s), pass / GEMMs %.2fx", g, f / g, t.seconds / g)
+        }
+        print(padded + String(format: " %8.2f s", t.seconds) + rate + String(format: "   peak %7.0f MiB", t.peakMemoryMiB) + gemm)
+        fflush(stdout)
+        timings.append(t)
     }
     if let jsonPath {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(timings).write(to: URL(fileURLWithPath: jsonPath))
     }
-}
-
-struct NetworkTimingRecord: Decodable {
-    let name: String
-    let seconds: Double
-    let gflop: Double?
-    let peakMemoryMiB: Double
 }
 
 NeuralNetRuntime.keepLargeAllocationsInHeap()
@@ -251,7 +262,7 @@ do {
                                 pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4)
     case "nn":
         let cases = option("--cases")?.split(separator: ",").map(String.init)
-            ?? ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50"]
+            ?? ["forward-resnet18", "forward-resnet50", "train-resnet18", "train-resnet50", "crops-resnet18", "crops-resnet50"]
         try benchNetwork(repeatCount: Int(option("--repeat") ?? "2") ?? 2, jsonPath: option("--json"), cases: cases)
     case "nn-case":
         let timing = try networkCase(arguments.count > 1 ? arguments[1] : "", repeatCount: Int(option("--repeat") ?? "2") ?? 2)

@@ -129,17 +129,22 @@ public final class BatchNorm2d: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        if training {
-            let (y, c) = batchNormForwardTraining(input, gamma: weight.value.data, beta: bias.value.data,
-                                                  runningMean: &runningMean.value.data, runningVar: &runningVar.value.data,
-                                                  momentum: momentum, epsilon: epsilon, relu: fusedReLU)
-            cache = c
-            output = fusedReLU ? y : nil
-            batchesTracked.value.data[0] += 1
-            return y
-        }
+        if training { return forwardTraining(input, residual: nil, relu: fusedReLU) }
         let (scale, shift) = inferenceScaleShift()
         return channelAffine(input, scale: scale, shift: shift, relu: fusedReLU)
+    }
+
+    /// Training forward pass; with `residual`, relu?(bn(x) + residual) in one pass (a residual
+    /// block's tail). Backward then expects the gradient already masked by that ReLU (the block
+    /// masks once for both branches) unless the layer's own `fusedReLU` is set.
+    func forwardTraining(_ input: Tensor, residual: Tensor?, relu: Bool) -> Tensor {
+        let (y, c) = batchNormForwardTraining(input, gamma: weight.value.data, beta: bias.value.data,
+                                              runningMean: &runningMean.value.data, runningVar: &runningVar.value.data,
+                                              momentum: momentum, epsilon: epsilon, relu: relu, residual: residual)
+        cache = c
+        output = fusedReLU ? y : nil
+        batchesTracked.value.data[0] += 1
+        return y
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {

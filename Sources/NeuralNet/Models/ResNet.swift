@@ -21,8 +21,9 @@ final class ResidualBlock: Layer {
     let convs: [Conv2d]
     /// Batch norms; all but the last have the block's inner ReLU fused in.
     let norms: [BatchNorm2d]
-    let outputReLU = ReLU()
     let downsample: Sequential?
+    /// The training forward pass's output (after the block's ReLU), for backward's mask.
+    private var output: Tensor?
 
     init(inputChannels: Int, width: Int, stride: Int, bottleneck: Bool) {
         let outputChannels = bottleneck ? width * 4 : width
@@ -67,17 +68,20 @@ final class ResidualBlock: Layer {
             for i in 0..<(convs.count - 1) { h = convs[i].forwardFolded(h, batchNorm: norms[i], relu: true) }
             return convs.last!.forwardFolded(h, batchNorm: norms.last!, relu: true, residual: identity)
         }
+        // The last batch norm adds the identity and applies the block's ReLU in the same pass.
+        let identity = downsample?.forward(input, training: true) ?? input
         var h = input
-        for i in 0..<convs.count {
+        for i in 0..<(convs.count - 1) {
             h = norms[i].forward(convs[i].forward(h, training: true), training: true)
         }
-        let identity = downsample?.forward(input, training: true) ?? input
-        addInPlace(&h, identity)
-        return outputReLU.forward(h, training: true)
+        let y = norms.last!.forwardTraining(convs.last!.forward(h, training: true), residual: identity, relu: true)
+        output = y
+        return y
     }
 
     func backward(_ gradOutput: Tensor) -> Tensor {
-        let g = outputReLU.backward(gradOutput)
+        guard let output else { preconditionFailure("backward without a training forward pass") }
+        let g = reluBackward(gradOutput, output: output)
         var main = g
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
             main = convs[i].backward(norms[i].backward(main))

@@ -9,9 +9,11 @@ struct BatchNormCache {
     var inverseStd: [Float]   // per channel
 }
 
+/// With `residual` (same shape as `x`), returns bn(x) + residual (then the ReLU when `relu`):
+/// a residual block's tail in one pass.
 func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runningMean: inout [Float],
                               runningVar: inout [Float], momentum: Float, epsilon: Float,
-                              relu: Bool = false) -> (Tensor, BatchNormCache) {
+                              relu: Bool = false, residual: Tensor? = nil) -> (Tensor, BatchNormCache) {
     NeuralNetProfile.measure(.normalizationForward) {
     let (n, c, h, w) = x.nchw
     let plane = h * w, count = n * plane
@@ -19,9 +21,13 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
     var normalized = Tensor(uninitialized: x.shape).data
     var inverseStd = [Float](repeating: 0, count: c)
     var means = [Float](repeating: 0, count: c), variances = [Float](repeating: 0, count: c)
+    if let residual { precondition(residual.shape == x.shape, "residual shape \(residual.shape) differs from \(x.shape)") }
+    let residualData = residual?.data ?? []
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
             normalized.withUnsafeMutableBufferPointer { nb in
+                residualData.withUnsafeBufferPointer { rb in
+                let rp = residual == nil ? nil : rb.baseAddress
                 means.withUnsafeMutableBufferPointer { mb in
                     variances.withUnsafeMutableBufferPointer { vb in
                         inverseStd.withUnsafeMutableBufferPointer { ib in
@@ -44,6 +50,15 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
                                     let g = gamma[ch], bt = beta[ch]
                                     for b in 0..<n {
                                         let off = (b * c + ch) * plane
+                                        if let rp {
+                                            for i in 0..<plane {
+                                                let xh = (xp[off + i] - mean) * inv
+                                                np[off + i] = xh
+                                                let v = xh * g + bt + rp[off + i]
+                                                yp[off + i] = relu ? max(v, 0) : v
+                                            }
+                                            continue
+                                        }
                                         for i in 0..<plane {
                                             let xh = (xp[off + i] - mean) * inv
                                             np[off + i] = xh
@@ -55,6 +70,7 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
                             }
                         }
                     }
+                }
                 }
             }
         }

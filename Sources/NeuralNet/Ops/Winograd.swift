@@ -267,6 +267,8 @@ enum Winograd {
         let chunk = chunkTiles(tiling, total: total, channels: max(c, o))
         var output = accumulate ?? Tensor(uninitialized: [n, o, h, w])
         precondition(output.shape == [n, o, h, w], "accumulated tensor has the wrong shape")
+        let transforms: NeuralNetProfile.Category = transposed ? .inputGradientWinogradTransforms : .forwardWinogradTransforms
+        let gemms: NeuralNetProfile.Category = transposed ? .inputGradientWinogradGEMM : .forwardWinogradGEMM
         var v = [Float](unsafeUninitializedCapacity: 16 * c * chunk) { _, k in k = 16 * c * chunk }
         var m = [Float](unsafeUninitializedCapacity: 16 * o * chunk) { _, k in k = 16 * o * chunk }
         input.data.withUnsafeBufferPointer { xb in
@@ -277,10 +279,10 @@ enum Winograd {
                             let vp = vb.baseAddress!, mp = mb.baseAddress!, up = ub.baseAddress!
                             for start in stride(from: 0, to: total, by: chunk) {
                                 let tiles = start..<min(total, start + chunk), l = tiles.count
-                                NeuralNetProfile.measure(.winogradForwardTransform) {
+                                NeuralNetProfile.measure(transforms) {
                                     transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
                                 }
-                                NeuralNetProfile.measure(.winogradGEMM) {
+                                NeuralNetProfile.measure(gemms) {
                                     sixteenGEMMs { xi in
                                         if transposed {
                                             // U'[ξ] (o x c) = U[σ(ξ)]ᵀ, U[σ(ξ)] stored c x o.
@@ -294,7 +296,7 @@ enum Winograd {
                                         }
                                     }
                                 }
-                                NeuralNetProfile.measure(.winogradOutputTransform) {
+                                NeuralNetProfile.measure(transforms) {
                                     transformOutput(mp, channels: o, tiling: tiling, tiles: tiles, into: yb.baseAddress!,
                                                     epilogue: epilogue, accumulate: accumulate != nil)
                                 }
@@ -309,7 +311,7 @@ enum Winograd {
 
     /// Transformed kernels of a layer's weights [O][C][3][3] (`U[ξ][o][c]`).
     static func kernels(_ weight: [Float], geometry g: ConvolutionGeometry) -> [Float] {
-        NeuralNetProfile.measure(.winogradForwardTransform) {
+        NeuralNetProfile.measure(.forwardWinogradTransforms) {
             weight.withUnsafeBufferPointer {
                 kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels)
             }
@@ -348,13 +350,13 @@ enum Winograd {
                             let vp = vb.baseAddress!, mp = mb.baseAddress!, up = ub.baseAddress!
                             for start in stride(from: 0, to: total, by: chunk) {
                                 let tiles = start..<min(total, start + chunk), l = tiles.count
-                                NeuralNetProfile.measure(.winogradForwardTransform) {
+                                NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
                                     transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
                                 }
-                                NeuralNetProfile.measure(.winogradOutputTransform) {
+                                NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
                                     transformGradient(dyb.baseAddress!, channels: o, tiling: tiling, tiles: tiles, into: mp)
                                 }
-                                NeuralNetProfile.measure(.winogradGEMM) {
+                                NeuralNetProfile.measure(.weightGradientWinogradGEMM) {
                                     sixteenGEMMs { xi in
                                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(c), Int32(l), 1,
                                                     mp + xi * o * l, Int32(l), vp + xi * c * l, Int32(l), 1,
@@ -368,7 +370,7 @@ enum Winograd {
             }
         }
         // dW[o][c] += Gᵀ dU[o][c] G.
-        NeuralNetProfile.measure(.winogradOutputTransform) {
+        NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
             du.withUnsafeBufferPointer { ub in
                 gradWeight.withUnsafeMutableBufferPointer { gw in
                     let up = ub.baseAddress!, dw = gw.baseAddress!, plane = o * c

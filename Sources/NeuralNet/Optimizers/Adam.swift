@@ -39,11 +39,16 @@ public final class Adam {
                 p.gradient.data.withUnsafeBufferPointer { grad in
                     firstMoments[k].withUnsafeMutableBufferPointer { m in
                         secondMoments[k].withUnsafeMutableBufferPointer { v in
-                            for i in 0..<n {
-                                let g = grad[i] + weightDecay * theta[i]
-                                m[i] = beta1 * m[i] + (1 - beta1) * g
-                                v[i] = beta2 * v[i] + (1 - beta2) * g * g
-                                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / root2 + epsilon)
+                            let tp = theta.baseAddress!, gp = grad.baseAddress!, mp = m.baseAddress!, vp = v.baseAddress!
+                            let (beta1, beta2, weightDecay, epsilon) = (self.beta1, self.beta2, self.weightDecay, self.epsilon)
+                            // Large tensors on all cores (each element is independent).
+                            parallelFor(n, minimumChunk: 1 << 15) { range in
+                                for i in range {
+                                    let g = gp[i] + weightDecay * tp[i]
+                                    mp[i] = beta1 * mp[i] + (1 - beta1) * g
+                                    vp[i] = beta2 * vp[i] + (1 - beta2) * g * g
+                                    tp[i] -= stepSize * mp[i] / (vp[i].squareRoot() / root2 + epsilon)
+                                }
                             }
                         }
                     }
