@@ -17,6 +17,8 @@
 //
 //   swift run -c release sootbench nn-profile CASE... [--repeat N]   (time per layer type, NeuralNetProfile)
 //
+//   swift run -c release sootbench sgemm [--size N] [--repeat N]   (the OpenBLAS kernels' sgemm rate)
+//
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
 // with --json, writes the same figures for Benchmarks/compare.py to set beside the Python peers.
 import Foundation
@@ -268,6 +270,15 @@ do {
         let timing = try networkCase(arguments.count > 1 ? arguments[1] : "", repeatCount: Int(option("--repeat") ?? "2") ?? 2)
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(timing))
+    case "sgemm":
+        // sgemm rate of the process's OpenBLAS kernels through NeuralNet (split over the cores).
+        let n = Int(option("--size") ?? "2048") ?? 2048
+        var rng = SplitMix64(seed: 3)
+        let a = Tensor(uniform: [n, n], in: -1...1, using: &rng), b = Tensor(uniform: [n, n], in: -1...1, using: &rng)
+        print("blas: \(NeuralNetRuntime.blasDescription)")
+        _ = try a.matmul(b)
+        let timing = measure("sgemm \(n) x \(n) x \(n)", pixels: 0, repeat: Int(option("--repeat") ?? "5") ?? 5) { consume(try? a.matmul(b)) }
+        print(String(format: "%.0f GFLOP/s on %d cores", 2 * pow(Double(n), 3) / timing.seconds / 1e9, ProcessInfo.processInfo.activeProcessorCount))
     case "nn-profile":
         for name in arguments.dropFirst().filter({ $0.contains("-") && !$0.hasPrefix("--") }) {
             try profileNetworkCase(name, repeatCount: Int(option("--repeat") ?? "2") ?? 2)
@@ -305,7 +316,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, nn-profile, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, nn-profile, sgemm, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
         exit(2)
     }
 } catch {
