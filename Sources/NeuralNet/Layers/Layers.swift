@@ -32,7 +32,11 @@ public final class Conv2d: Layer {
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         if training { cachedInput = input; folded = nil }
         // Training's 3 x 3 stride-1 convolutions: Winograd, with the transformed kernels kept for backward.
-        let kernels = training && Winograd.applies(geometry) ? Winograd.kernels(weight.value.data, geometry: geometry) : nil
+        var kernels: [Float]?
+        if training && Winograd.applies(geometry) {
+            let (_, _, h, w) = input.nchw
+            kernels = Winograd.kernels(weight.value.data, geometry: geometry, scheme: Winograd.scheme(height: h, width: w))
+        }
         winogradKernels = kernels
         return bias?.value.data.withUnsafeBufferPointer { b in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,

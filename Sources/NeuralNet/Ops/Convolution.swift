@@ -142,8 +142,9 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let o = g.outputChannels, k = g.patchSize, outPlane = outH * outW
     if winograd && Winograd.applies(g) {
         ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
-        return Winograd.forward(input, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g), geometry: g,
-                                epilogue: epilogue, accumulate: accumulate)
+        let scheme = Winograd.scheme(height: h, width: w)
+        return Winograd.forward(input, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g, scheme: scheme),
+                                geometry: g, scheme: scheme, epilogue: epilogue, accumulate: accumulate)
     }
     var output = accumulate ?? Tensor(zeros: [n, o, outH, outW])
     precondition(output.shape == [n, o, outH, outW], "accumulated tensor has the wrong shape")
@@ -233,7 +234,7 @@ func applyEpilogue(_ e: ConvolutionEpilogue, _ y: UnsafeMutablePointer<Float>, c
 /// Backward convolution: adds dL/dW into `gradWeight` (and dL/db into `gradBias`) and returns
 /// dL/dx when `needInputGradient`.
 /// A 3 x 3 stride-1 convolution takes the Winograd path, reading the forward pass's transformed
-/// kernels `winogradKernels` when given.
+/// kernels `winogradKernels` (of `Winograd.scheme(height:width:)`'s scheme) when given.
 func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry, gradOutput: Tensor,
                          gradWeight: inout [Float], gradBias: UnsafeMutablePointer<Float>?,
                          needInputGradient: Bool, winogradKernels: [Float]? = nil) -> Tensor? {
@@ -254,9 +255,10 @@ func convolutionBackward(_ input: Tensor, weight: [Float], geometry g: Convoluti
         }
     }
     if Winograd.applies(g) {
-        Winograd.weightGradient(input, gradOutput: gradOutput, geometry: g, into: &gradWeight)
+        let scheme = Winograd.scheme(height: h, width: w)
+        Winograd.weightGradient(input, gradOutput: gradOutput, geometry: g, scheme: scheme, into: &gradWeight)
         guard needInputGradient else { return nil }
-        return Winograd.inputGradient(gradOutput, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g), geometry: g)
+        return Winograd.inputGradient(gradOutput, weight: weight, kernels: winogradKernels, geometry: g, scheme: scheme)
     }
     var gradInputData = [Float](repeating: 0, count: needInputGradient ? input.count : 0)
     // With several images, each core takes whole images (serial GEMMs, its own buffers and its

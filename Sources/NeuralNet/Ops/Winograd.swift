@@ -28,31 +28,54 @@ internal import COpenBLAS
 /// ## References
 /// A. Lavin and S. Gray, "Fast algorithms for convolutional neural networks", CVPR 2016,
 /// doi:10.1109/CVPR.2016.435.
-enum Winograd {
+package enum Winograd {
     /// Whether training's 3 x 3 stride-1 convolutions take this path (tests switch it off to
     /// compare with im2col).
     nonisolated(unsafe) static var isEnabled = true
 
-    /// Floats in one chunk's transformed inputs (and in its products): 32 MiB.
-    static let bufferLimit = 8 << 20
+    /// Floats in one chunk's transformed inputs (and in its products): 32 MiB. Tests lower it to
+    /// cross chunk boundaries on small inputs.
+    nonisolated(unsafe) package static var bufferLimit = 8 << 20
 
     /// Whether the geometry is F(2 x 2, 3 x 3)'s: 3 x 3, stride 1, padding 1, no dilation.
     static func applies(_ g: ConvolutionGeometry) -> Bool {
         isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding == 1 && g.dilation == 1
     }
 
+    /// The two tile sizes: F(2 x 2, 3 x 3) (16 points) and F(4 x 4, 3 x 3) (36 points).
+    enum Scheme: Sendable {
+        case f2, f4
+        /// Outputs per tile side.
+        var tile: Int { self == .f2 ? 2 : 4 }
+        /// Positions of a transformed tile (GEMMs per chunk).
+        var points: Int { self == .f2 ? 16 : 36 }
+    }
+
+    /// Whether F(4 x 4) is used on planes of at least 8 x 8. Off: it is correct (tests switch it
+    /// on and compare every entry with Double) but not yet faster, its transforms cost more than
+    /// its GEMMs save (crops-resnet18 pinned to Haswell, 2026-12-02: 1.82 s a step against 1.68 s
+    /// with F(2 x 2) only).
+    nonisolated(unsafe) package static var allowsF4 = false
+
+    /// With `allowsF4`, F(4 x 4, 3 x 3) on planes of at least 8 x 8 (fewer multiplies, less transformed data),
+    /// F(2 x 2, 3 x 3) on smaller ones (less padding waste).
+    static func scheme(height: Int, width: Int) -> Scheme {
+        allowsF4 && height >= 8 && width >= 8 ? .f4 : .f2
+    }
+
     /// Tile layout of an h x w plane: tiles across, tiles per image.
     struct Tiling {
         let height: Int, width: Int
-        var tilesWide: Int { (width + 1) / 2 }
-        var tilesHigh: Int { (height + 1) / 2 }
+        var tile = 2
+        var tilesWide: Int { (width + tile - 1) / tile }
+        var tilesHigh: Int { (height + tile - 1) / tile }
         var tilesPerImage: Int { tilesWide * tilesHigh }
     }
 
     /// Tiles per chunk for `channels` (the larger of the transform's inputs and outputs): whole
     /// tile rows, so the transforms run along rows.
-    static func chunkTiles(_ t: Tiling, total: Int, channels: Int) -> Int {
-        let rows = max(1, bufferLimit / (16 * max(1, channels) * t.tilesWide))
+    static func chunkTiles(_ t: Tiling, total: Int, channels: Int, points: Int = 16) -> Int {
+        let rows = max(1, bufferLimit / (points * max(1, channels) * t.tilesWide))
         return min(total, rows * t.tilesWide)
     }
 
@@ -237,12 +260,12 @@ enum Winograd {
         }
     }
 
-    /// The 16 GEMMs of a chunk over all cores, one serial GEMM per core at a time.
-    static func sixteenGEMMs(_ body: (Int) -> Void) {
+    /// A chunk's GEMMs (one per point) over all cores, one serial GEMM per core at a time.
+    static func pointGEMMs(_ points: Int, _ body: (Int) -> Void) {
         if runsSerially || neuralNetThreadCount == 1 {
-            for xi in 0..<16 { body(xi) }
+            for xi in 0..<points { body(xi) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: 16) { xi in serially { body(xi) } }
+            DispatchQueue.concurrentPerform(iterations: points) { xi in serially { body(xi) } }
         }
     }
 
@@ -255,22 +278,25 @@ enum Winograd {
         return 4 * map(xi / 4) + map(xi % 4)
     }
 
-    /// Convolution of `input` (N x C x H x W) with transformed kernels `u` ([16][O][C]); with
-    /// `transposed`, `u` holds a forward convolution's kernels ([16][C_in = o][C]) and the
-    /// convolution is its transpose turned by 180° (the input gradient), read from `u` by a
-    /// transposed GEMM.
-    static func convolve(_ input: Tensor, kernels u: [Float], outputChannels o: Int,
-                         epilogue: ConvolutionEpilogue, accumulate: Tensor?, transposed: Bool = false) -> Tensor {
+    /// Convolution of `input` (N x C x H x W) with transformed kernels `u` ([points][O][C]) of
+    /// `scheme`; with `transposed` (F(2 x 2) only), `u` holds a forward convolution's kernels
+    /// ([16][C_in = o][C]) and the convolution is its transpose turned by 180° (the input
+    /// gradient), read from `u` by a transposed GEMM.
+    static func convolve(_ input: Tensor, kernels u: [Float], outputChannels o: Int, scheme: Scheme = .f2,
+                         epilogue: ConvolutionEpilogue, accumulate: Tensor?, transposed: Bool = false,
+                         inputGradient: Bool = false) -> Tensor {
+        precondition(!transposed || scheme == .f2, "transposed kernels are F(2 x 2) only")
         let (n, c, h, w) = input.nchw
-        let tiling = Tiling(height: h, width: w)
-        let total = n * tiling.tilesPerImage
-        let chunk = chunkTiles(tiling, total: total, channels: max(c, o))
+        let tiling = Tiling(height: h, width: w, tile: scheme.tile)
+        let total = n * tiling.tilesPerImage, points = scheme.points
+        let chunk = chunkTiles(tiling, total: total, channels: max(c, o), points: points)
         var output = accumulate ?? Tensor(uninitialized: [n, o, h, w])
         precondition(output.shape == [n, o, h, w], "accumulated tensor has the wrong shape")
-        let transforms: NeuralNetProfile.Category = transposed ? .inputGradientWinogradTransforms : .forwardWinogradTransforms
-        let gemms: NeuralNetProfile.Category = transposed ? .inputGradientWinogradGEMM : .forwardWinogradGEMM
-        var v = [Float](unsafeUninitializedCapacity: 16 * c * chunk) { _, k in k = 16 * c * chunk }
-        var m = [Float](unsafeUninitializedCapacity: 16 * o * chunk) { _, k in k = 16 * o * chunk }
+        let backward = transposed || inputGradient
+        let transforms: NeuralNetProfile.Category = backward ? .inputGradientWinogradTransforms : .forwardWinogradTransforms
+        let gemms: NeuralNetProfile.Category = backward ? .inputGradientWinogradGEMM : .forwardWinogradGEMM
+        var v = [Float](unsafeUninitializedCapacity: points * c * chunk) { _, k in k = points * c * chunk }
+        var m = [Float](unsafeUninitializedCapacity: points * o * chunk) { _, k in k = points * o * chunk }
         input.data.withUnsafeBufferPointer { xb in
             u.withUnsafeBufferPointer { ub in
                 v.withUnsafeMutableBufferPointer { vb in
@@ -280,10 +306,14 @@ enum Winograd {
                             for start in stride(from: 0, to: total, by: chunk) {
                                 let tiles = start..<min(total, start + chunk), l = tiles.count
                                 NeuralNetProfile.measure(transforms) {
-                                    transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
+                                    if scheme == .f4 {
+                                        f4TransformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
+                                    } else {
+                                        transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
+                                    }
                                 }
                                 NeuralNetProfile.measure(gemms) {
-                                    sixteenGEMMs { xi in
+                                    pointGEMMs(points) { xi in
                                         if transposed {
                                             // U'[ξ] (o x c) = U[σ(ξ)]ᵀ, U[σ(ξ)] stored c x o.
                                             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
@@ -297,8 +327,13 @@ enum Winograd {
                                     }
                                 }
                                 NeuralNetProfile.measure(transforms) {
-                                    transformOutput(mp, channels: o, tiling: tiling, tiles: tiles, into: yb.baseAddress!,
-                                                    epilogue: epilogue, accumulate: accumulate != nil)
+                                    if scheme == .f4 {
+                                        f4TransformOutput(mp, channels: o, tiling: tiling, tiles: tiles, into: yb.baseAddress!,
+                                                          epilogue: epilogue, accumulate: accumulate != nil)
+                                    } else {
+                                        transformOutput(mp, channels: o, tiling: tiling, tiles: tiles, into: yb.baseAddress!,
+                                                        epilogue: epilogue, accumulate: accumulate != nil)
+                                    }
                                 }
                             }
                         }
@@ -309,39 +344,52 @@ enum Winograd {
         return output
     }
 
-    /// Transformed kernels of a layer's weights [O][C][3][3] (`U[ξ][o][c]`).
-    static func kernels(_ weight: [Float], geometry g: ConvolutionGeometry) -> [Float] {
+    /// Transformed kernels of a layer's weights [O][C][3][3] (`U[ξ][o][c]`) for `scheme`.
+    static func kernels(_ weight: [Float], geometry g: ConvolutionGeometry, scheme: Scheme = .f2) -> [Float] {
         NeuralNetProfile.measure(.forwardWinogradTransforms) {
             weight.withUnsafeBufferPointer {
-                kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels)
+                scheme == .f4 ? f4Kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels, turned: false)
+                              : kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels)
             }
         }
     }
 
     /// Forward pass of a 3 x 3 stride-1 convolution with its transformed kernels.
-    static func forward(_ input: Tensor, kernels u: [Float], geometry g: ConvolutionGeometry,
+    static func forward(_ input: Tensor, kernels u: [Float], geometry g: ConvolutionGeometry, scheme: Scheme = .f2,
                         epilogue: ConvolutionEpilogue, accumulate: Tensor?) -> Tensor {
-        convolve(input, kernels: u, outputChannels: g.outputChannels, epilogue: epilogue, accumulate: accumulate)
+        convolve(input, kernels: u, outputChannels: g.outputChannels, scheme: scheme, epilogue: epilogue,
+                 accumulate: accumulate)
     }
 
-    /// dL/dinput: the output gradient convolved with the turned, transposed kernels, read from
-    /// the forward pass's transformed kernels `u`.
-    static func inputGradient(_ gradOutput: Tensor, kernels u: [Float], geometry g: ConvolutionGeometry) -> Tensor {
-        convolve(gradOutput, kernels: u, outputChannels: g.inputChannels, epilogue: ConvolutionEpilogue(),
-                 accumulate: nil, transposed: true)
+    /// dL/dinput: the output gradient convolved with the turned, transposed kernels. F(2 x 2)
+    /// reads them from the forward pass's kernels `u` (when given); F(4 x 4) transforms the turned
+    /// weights (its points are not symmetric under turning).
+    static func inputGradient(_ gradOutput: Tensor, weight: [Float], kernels u: [Float]?, geometry g: ConvolutionGeometry,
+                              scheme: Scheme = .f2) -> Tensor {
+        if scheme == .f4 {
+            let turned = NeuralNetProfile.measure(.inputGradientWinogradTransforms) {
+                weight.withUnsafeBufferPointer {
+                    f4Kernels($0.baseAddress!, outputs: g.outputChannels, inputs: g.inputChannels, turned: true)
+                }
+            }
+            return convolve(gradOutput, kernels: turned, outputChannels: g.inputChannels, scheme: .f4,
+                            epilogue: ConvolutionEpilogue(), accumulate: nil, inputGradient: true)
+        }
+        return convolve(gradOutput, kernels: u ?? kernels(weight, geometry: g), outputChannels: g.inputChannels,
+                        epilogue: ConvolutionEpilogue(), accumulate: nil, transposed: true)
     }
 
     /// Adds dL/dW ([O][C][3][3]) into `gradWeight`.
     static func weightGradient(_ input: Tensor, gradOutput: Tensor, geometry g: ConvolutionGeometry,
-                               into gradWeight: inout [Float]) {
+                               scheme: Scheme = .f2, into gradWeight: inout [Float]) {
         let (n, c, h, w) = input.nchw
         let o = g.outputChannels
-        let tiling = Tiling(height: h, width: w)
-        let total = n * tiling.tilesPerImage
-        let chunk = chunkTiles(tiling, total: total, channels: max(c, o))
-        var v = [Float](unsafeUninitializedCapacity: 16 * c * chunk) { _, k in k = 16 * c * chunk }
-        var dm = [Float](unsafeUninitializedCapacity: 16 * o * chunk) { _, k in k = 16 * o * chunk }
-        var du = [Float](repeating: 0, count: 16 * o * c)
+        let tiling = Tiling(height: h, width: w, tile: scheme.tile)
+        let total = n * tiling.tilesPerImage, points = scheme.points
+        let chunk = chunkTiles(tiling, total: total, channels: max(c, o), points: points)
+        var v = [Float](unsafeUninitializedCapacity: points * c * chunk) { _, k in k = points * c * chunk }
+        var dm = [Float](unsafeUninitializedCapacity: points * o * chunk) { _, k in k = points * o * chunk }
+        var du = [Float](repeating: 0, count: points * o * c)
         input.data.withUnsafeBufferPointer { xb in
             gradOutput.data.withUnsafeBufferPointer { dyb in
                 v.withUnsafeMutableBufferPointer { vb in
@@ -351,13 +399,16 @@ enum Winograd {
                             for start in stride(from: 0, to: total, by: chunk) {
                                 let tiles = start..<min(total, start + chunk), l = tiles.count
                                 NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
-                                    transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
-                                }
-                                NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
-                                    transformGradient(dyb.baseAddress!, channels: o, tiling: tiling, tiles: tiles, into: mp)
+                                    if scheme == .f4 {
+                                        f4TransformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
+                                        f4TransformGradient(dyb.baseAddress!, channels: o, tiling: tiling, tiles: tiles, into: mp)
+                                    } else {
+                                        transformInput(xb.baseAddress!, channels: c, tiling: tiling, tiles: tiles, into: vp)
+                                        transformGradient(dyb.baseAddress!, channels: o, tiling: tiling, tiles: tiles, into: mp)
+                                    }
                                 }
                                 NeuralNetProfile.measure(.weightGradientWinogradGEMM) {
-                                    sixteenGEMMs { xi in
+                                    pointGEMMs(points) { xi in
                                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(c), Int32(l), 1,
                                                     mp + xi * o * l, Int32(l), vp + xi * c * l, Int32(l), 1,
                                                     up + xi * o * c, Int32(c))
@@ -370,6 +421,16 @@ enum Winograd {
             }
         }
         // dW[o][c] += Gᵀ dU[o][c] G.
+        if scheme == .f4 {
+            NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
+                du.withUnsafeBufferPointer { ub in
+                    gradWeight.withUnsafeMutableBufferPointer {
+                        f4AddWeightGradient(ub.baseAddress!, outputs: o, inputs: c, into: $0.baseAddress!)
+                    }
+                }
+            }
+            return
+        }
         NeuralNetProfile.measure(.weightGradientWinogradTransforms) {
             du.withUnsafeBufferPointer { ub in
                 gradWeight.withUnsafeMutableBufferPointer { gw in
