@@ -74,13 +74,21 @@ public enum NeuralNetProfile {
 
 /// Phase times of one worker inside a parallel region (see `NeuralNetProfile`).
 struct PhaseClock {
-    private(set) var seconds = [Double](repeating: 0, count: NeuralNetProfile.Category.allCases.count)
+    /// Empty while profiling is off, so that convolutions pay no allocation for it.
+    private(set) var seconds: [Double] = []
     private var last: UInt64 = 0
     let isEnabled = NeuralNetProfile.isEnabled
 
-    init() { if isEnabled { last = DispatchTime.now().uptimeNanoseconds } }
+    init() {
+        guard isEnabled else { return }
+        seconds = [Double](repeating: 0, count: NeuralNetProfile.Category.allCases.count)
+        last = DispatchTime.now().uptimeNanoseconds
+    }
 
-    mutating func add(_ other: PhaseClock) { for i in seconds.indices { seconds[i] += other.seconds[i] } }
+    mutating func add(_ other: PhaseClock) {
+        guard isEnabled, other.isEnabled else { return }
+        for i in seconds.indices { seconds[i] += other.seconds[i] }
+    }
 
     /// Charges the time since the previous lap (or the start) to `category`.
     @inline(__always)

@@ -186,6 +186,7 @@ func networkCase(_ name: String, repeatCount: Int) throws -> NetworkTiming {
 /// steps after one warm-up; prints a Markdown table and returns its rows.
 @discardableResult
 func profileNetworkCase(_ name: String, repeatCount: Int) throws -> [(String, Double)] {
+    guard repeatCount >= 1 else { throw NeuralNetError.invalidInput("--repeat takes a whole number of at least 1") }
     let (_, step) = try networkCaseStep(name)
     step()
     NeuralNetProfile.reset()
@@ -272,7 +273,9 @@ do {
         FileHandle.standardOutput.write(try encoder.encode(timing))
     case "sgemm":
         // sgemm rate of the process's OpenBLAS kernels through NeuralNet (split over the cores).
-        let n = Int(option("--size") ?? "2048") ?? 2048
+        guard let n = Int(option("--size") ?? "2048"), (1...16384).contains(n) else {
+            throw NeuralNetError.invalidInput("sgemm --size takes a whole number from 1 to 16384")
+        }
         var rng = SplitMix64(seed: 3)
         let a = Tensor(uniform: [n, n], in: -1...1, using: &rng), b = Tensor(uniform: [n, n], in: -1...1, using: &rng)
         print("blas: \(NeuralNetRuntime.blasDescription)")
