@@ -76,9 +76,11 @@ let package = Package(
         .target(name: "Annotations", dependencies: ["ImageCore", "CTesseract"]),
         // Text rendered with FreeType, for synthetic images with burned-in labels.
         .target(name: "TextRendering", dependencies: ["ImageCore", "CFreeType", "Randomness"]),
+        // NeuralNet's own AVX-512 SGEMM (C, runtime-dispatched; OpenBLAS where the CPU lacks AVX-512F).
+        .target(name: "CSGEMM"),
         .target(
             name: "NeuralNet",
-            dependencies: ["COpenBLAS", "Randomness", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+            dependencies: ["COpenBLAS", "CSGEMM", "Randomness", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(
             name: "Statistics", dependencies: ["ImageCore"]),
         .target(
@@ -138,7 +140,7 @@ let package = Package(
             name: "ImageCoreTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"], exclude: ["Fixtures"]),
+            name: "NeuralNetTests", dependencies: ["NeuralNet", "Randomness", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "ImageCore", "TestSupport"]),
         .testTarget(name: "RandomForestTests", dependencies: ["RandomForest", "Randomness"]),
         .testTarget(name: "AggregatesTests", dependencies: ["Aggregates", "Statistics", "ImageCore", "TestSupport"]),

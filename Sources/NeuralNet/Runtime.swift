@@ -2,6 +2,7 @@ import Foundation
 #if os(Linux)
 internal import COpenBLAS  // its shim also brings glibc's <malloc.h>
 #endif
+internal import CSGEMM
 
 /// Process-wide settings that make NeuralNet faster; call once at program start.
 public enum NeuralNetRuntime {
@@ -15,6 +16,36 @@ public enum NeuralNetRuntime {
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
         #endif
     }
+
+    /// Who multiplies NeuralNet's matrices (convolutions, Winograd points, linear layers).
+    public enum GEMMKernel: String, Sendable, CaseIterable {
+        /// NeuralNet's own AVX-512F kernel (C, `Sources/CSGEMM`): BLIS-style packing and a
+        /// 12 x 32 register tile. It does not depend on `OPENBLAS_CORETYPE`, which pins
+        /// OpenBLAS 0.3.21 to its AVX2 kernels on these machines (sgemm at about 40 % of the
+        /// AVX-512 rate; Docs/Benchmarks.md).
+        case avx512 = "NeuralNet AVX-512"
+        /// OpenBLAS `cblas_sgemm` with the kernels it chose (`blasCoreName`).
+        case openBLAS = "OpenBLAS"
+    }
+
+    /// The GEMM kernel in use: `.avx512` where the CPU and OS run AVX-512F, `.openBLAS`
+    /// otherwise or when the environment sets `SOOTCTL_GEMM=openblas` (benchmarks compare both).
+    public static var gemmKernel: GEMMKernel { forcedGEMMKernel ?? defaultGEMMKernel }
+
+    /// Tests and benchmarks switch the kernel here (nil: `defaultGEMMKernel`). Set it only while
+    /// no GEMM runs; `.avx512` is ignored where the CPU lacks it.
+    nonisolated(unsafe) package static var forcedGEMMKernel: GEMMKernel?
+
+    /// The kernel chosen from the CPU and `SOOTCTL_GEMM`, once per process.
+    public static let defaultGEMMKernel: GEMMKernel = {
+        if ProcessInfo.processInfo.environment["SOOTCTL_GEMM"]?.lowercased() == "openblas" { return .openBLAS }
+        return ownGEMMAvailable ? .avx512 : .openBLAS
+    }()
+
+    /// Whether this CPU runs NeuralNet's AVX-512 kernel.
+    public static let ownGEMMAvailable: Bool = csgemm_available()
+
+    static var usesOwnGEMM: Bool { gemmKernel == .avx512 && ownGEMMAvailable }
 
     /// The BLAS the process runs with: OpenBLAS's core name (the kernels it chose, e.g.
     /// `Haswell` when `OPENBLAS_CORETYPE=Haswell` pins AVX2 on an AVX-512 machine), its build
@@ -32,7 +63,7 @@ public enum NeuralNetRuntime {
         if let replaced = blasKernelSelection.replaced {
             text += "; NeuralNet chose \(core) in place of OpenBLAS's fallback \(replaced) (CPU flags: \(blasKernelSelection.evidence))"
         }
-        return text
+        return "GEMM kernel: \(usesOwnGEMM ? GEMMKernel.avx512.rawValue : GEMMKernel.openBLAS.rawValue); " + text
         #else
         return "system BLAS; \(variables)"
         #endif

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 internal import COpenBLAS
+internal import CSGEMM
 
 /// Errors raised by NeuralNet.
 public enum NeuralNetError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -139,29 +140,57 @@ private let blasConfigured: Bool = {
     return true
 }()
 
-/// Row-major single-precision GEMM: C = alpha op(A) op(B) + beta C (OpenBLAS), split along the
-/// columns of C over all cores when the product is large.
-func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    _ = blasConfigured
-    let threads = neuralNetThreadCount
-    let work = Double(m) * Double(n) * Double(k)
-    if threads == 1 || work < 4e6 || n < 64 || runsSerially {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+/// Row-major single-precision GEMM on the calling thread: C = alpha op(A) op(B) + beta C, by
+/// NeuralNet's AVX-512 kernel where the CPU runs it (`NeuralNetRuntime.gemmKernel`), OpenBLAS
+/// otherwise.
+package func serialGEMM(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if NeuralNetRuntime.usesOwnGEMM {
+        csgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
-    // Column blocks of C (multiples of 16 for the kernels), one per thread.
-    let block = ((n + threads - 1) / threads + 15) / 16 * 16
+    _ = blasConfigured
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// Row-major single-precision GEMM: C = alpha op(A) op(B) + beta C (`serialGEMM`), split over
+/// all cores when the product is large: along the rows of C when it is taller than wide (each
+/// core then packs all of op(B), the smaller operand), along its columns otherwise.
+package func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let threads = neuralNetThreadCount
+    let work = Double(m) * Double(n) * Double(k)
+    if threads == 1 || work < 4e6 || max(m, n) < 64 || runsSerially {
+        serialGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    if m > n {
+        // Row blocks of C (multiples of 24, whole panels of the 8- and 12-row kernels).
+        let block = ((m + threads - 1) / threads + 23) / 24 * 24
+        let parts = (m + block - 1) / block
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let i0 = part * block, height = min(block, m - i0)
+            guard height > 0 else { return }
+            // Row i0 of op(A): A[i0, .] when A is m x k, A[., i0] when A is stored k x m (transA).
+            let aOffset = transA ? i0 : i0 * lda
+            serialGEMM(transA: transA, transB: transB, m: height, n: n, k: k, alpha: alpha,
+                       a: a + aOffset, lda: lda, b: b, ldb: ldb, beta: beta, c: c + i0 * ldc, ldc: ldc)
+        }
+        return
+    }
+    // Column blocks of C (multiples of 32, the kernels' width), one per thread.
+    let block = ((n + threads - 1) / threads + 31) / 32 * 32
     let parts = (n + block - 1) / block
     DispatchQueue.concurrentPerform(iterations: parts) { part in
         let j0 = part * block, width = min(block, n - j0)
         guard width > 0 else { return }
         // Column j0 of op(B): B[., j0] when B is k x n, B[j0, .] when B is stored n x k (transB).
         let bOffset = transB ? j0 * ldb : j0
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(width), Int32(k), alpha, a, Int32(lda), b + bOffset, Int32(ldb), beta,
-                    c + j0, Int32(ldc))
+        serialGEMM(transA: transA, transB: transB, m: m, n: width, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b + bOffset, ldb: ldb, beta: beta, c: c + j0, ldc: ldc)
     }
 }

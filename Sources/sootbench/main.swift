@@ -17,7 +17,7 @@
 //
 //   swift run -c release sootbench nn-profile CASE... [--repeat N]   (time per layer type, NeuralNetProfile)
 //
-//   swift run -c release sootbench sgemm [--size N] [--repeat N]   (the OpenBLAS kernels' sgemm rate)
+//   swift run -c release sootbench sgemm [--size N | --shape M,N,K[,t|n,t|n]] [--repeat N]   (NeuralNet's GEMM rate)
 //
 // Prints one line per primitive (median seconds over N runs and megapixels per second) and,
 // with --json, writes the same figures for Benchmarks/compare.py to set beside the Python peers.
@@ -272,16 +272,44 @@ do {
         let encoder = JSONEncoder()
         FileHandle.standardOutput.write(try encoder.encode(timing))
     case "sgemm":
-        // sgemm rate of the process's OpenBLAS kernels through NeuralNet (split over the cores).
-        guard let n = Int(option("--size") ?? "2048"), (1...16384).contains(n) else {
-            throw NeuralNetError.invalidInput("sgemm --size takes a whole number from 1 to 16384")
-        }
-        var rng = SplitMix64(seed: 3)
-        let a = Tensor(uniform: [n, n], in: -1...1, using: &rng), b = Tensor(uniform: [n, n], in: -1...1, using: &rng)
+        // sgemm rate of NeuralNet's GEMM kernel (split over the cores, as the layers call it):
+        // n x n x n, or --shape M,N,K[,TA,TB] (TA/TB: t for a transposed operand, n otherwise).
         print("blas: \(NeuralNetRuntime.blasDescription)")
-        _ = try a.matmul(b)
-        let timing = measure("sgemm \(n) x \(n) x \(n)", pixels: 0, repeat: Int(option("--repeat") ?? "5") ?? 5) { consume(try? a.matmul(b)) }
-        print(String(format: "%.0f GFLOP/s on %d cores", 2 * pow(Double(n), 3) / timing.seconds / 1e9, ProcessInfo.processInfo.activeProcessorCount))
+        let repeats = Int(option("--repeat") ?? "5") ?? 5
+        guard (1...1000).contains(repeats) else { throw NeuralNetError.invalidInput("sgemm --repeat takes 1 to 1000") }
+        let shape: [String]
+        if let text = option("--shape") {
+            shape = text.split(separator: ",").map(String.init)
+        } else {
+            let size = option("--size") ?? "2048"
+            shape = [size, size, size]
+        }
+        let dims = shape.prefix(3).compactMap { Int($0) }
+        guard dims.count == 3, shape.count == 3 || shape.count == 5, dims.allSatisfy({ (1...16384).contains($0) }),
+              shape.dropFirst(3).allSatisfy({ $0 == "t" || $0 == "n" }) else {
+            throw NeuralNetError.invalidInput("sgemm --size takes a whole number from 1 to 16384; --shape M,N,K[,t|n,t|n]")
+        }
+        let (m, n, k) = (dims[0], dims[1], dims[2])
+        let transA = shape.count == 5 && shape[3] == "t", transB = shape.count == 5 && shape[4] == "t"
+        var rng = SplitMix64(seed: 3)
+        let a = Tensor(uniform: [m * k], in: -1...1, using: &rng), b = Tensor(uniform: [k * n], in: -1...1, using: &rng)
+        var c = Tensor(zeros: [m * n])
+        let run = {
+            a.data.withUnsafeBufferPointer { ap in
+                b.data.withUnsafeBufferPointer { bp in
+                    c.data.withUnsafeMutableBufferPointer { cp in
+                        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: transA ? m : k,
+                             b: bp.baseAddress!, ldb: transB ? k : n, beta: 0, c: cp.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        run()
+        let label = "sgemm \(m) x \(n) x \(k)" + (transA ? " Aᵀ" : "") + (transB ? " Bᵀ" : "")
+        let timing = measure(label, pixels: 0, repeat: repeats) { run() }
+        consume(c)
+        print(String(format: "%.0f GFLOP/s on %d cores", 2 * Double(m) * Double(n) * Double(k) / timing.seconds / 1e9,
+                     ProcessInfo.processInfo.activeProcessorCount))
     case "nn-profile":
         for name in arguments.dropFirst().filter({ $0.contains("-") && !$0.hasPrefix("--") }) {
             try profileNetworkCase(name, repeatCount: Int(option("--repeat") ?? "2") ?? 2)

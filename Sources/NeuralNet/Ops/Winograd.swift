@@ -316,13 +316,13 @@ package enum Winograd {
                                     pointGEMMs(points) { xi in
                                         if transposed {
                                             // U'[ξ] (o x c) = U[σ(ξ)]ᵀ, U[σ(ξ)] stored c x o.
-                                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
-                                                        up + turnedPosition(xi) * o * c, Int32(o), vp + xi * c * l, Int32(l), 0,
-                                                        mp + xi * o * l, Int32(l))
+                                            serialGEMM(transA: true, transB: false, m: o, n: l, k: c, alpha: 1,
+                                                       a: up + turnedPosition(xi) * o * c, lda: o, b: vp + xi * c * l, ldb: l,
+                                                       beta: 0, c: mp + xi * o * l, ldc: l)
                                         } else {
-                                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(l), Int32(c), 1,
-                                                        up + xi * o * c, Int32(c), vp + xi * c * l, Int32(l), 0,
-                                                        mp + xi * o * l, Int32(l))
+                                            serialGEMM(transA: false, transB: false, m: o, n: l, k: c, alpha: 1,
+                                                       a: up + xi * o * c, lda: c, b: vp + xi * c * l, ldb: l,
+                                                       beta: 0, c: mp + xi * o * l, ldc: l)
                                         }
                                     }
                                 }
@@ -409,9 +409,9 @@ package enum Winograd {
                                 }
                                 NeuralNetProfile.measure(.weightGradientWinogradGEMM) {
                                     pointGEMMs(points) { xi in
-                                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(c), Int32(l), 1,
-                                                    mp + xi * o * l, Int32(l), vp + xi * c * l, Int32(l), 1,
-                                                    up + xi * o * c, Int32(c))
+                                        serialGEMM(transA: false, transB: true, m: o, n: c, k: l, alpha: 1,
+                                                   a: mp + xi * o * l, lda: l, b: vp + xi * c * l, ldb: l,
+                                                   beta: 1, c: up + xi * o * c, ldc: c)
                                     }
                                 }
                             }
