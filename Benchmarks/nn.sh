@@ -3,7 +3,9 @@
 # kernels as these machines set it (OPENBLAS_CORETYPE=Haswell), then with OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE unset (what a user without the variable gets), then PyTorch +
 # segmentation_models_pytorch (Benchmarks/nn_peer.py) on the same case, 2 threads each, case by
-# case, and a table.
+# case, and a table. NeuralNet multiplies with its own AVX-512 kernel where the CPU has it; the
+# last column is the pinned run with SOOTCTL_GEMM=openblas (OpenBLAS's Haswell kernels), the
+# state before that kernel.
 #   pip install torch segmentation-models-pytorch
 #   bash Benchmarks/nn.sh [REPEATS] [CASES]      (CASES: comma-separated, default all six)
 set -euo pipefail
@@ -22,22 +24,25 @@ for case in ${cases//,/ }; do
   OPENBLAS_CORETYPE=Haswell .build/release/sootbench nn --repeat "$repeat" --cases "$case" --json "$out/pinned-$case.json"
   echo "== $case: sootctl with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .build/release/sootbench nn --repeat "$repeat" --cases "$case" --json "$out/unset-$case.json"
+  echo "== $case: sootctl with OPENBLAS_CORETYPE=Haswell and SOOTCTL_GEMM=openblas"
+  OPENBLAS_CORETYPE=Haswell SOOTCTL_GEMM=openblas .build/release/sootbench nn --repeat "$repeat" --cases "$case" --json "$out/openblas-$case.json"
   echo "== $case: PyTorch"
   python3 Benchmarks/nn_peer.py --repeat "$repeat" "$case" | tee -a "$out/peer.jsonl"
 done
 python3 -c "
 import json, sys, glob
-for kind in ('pinned', 'unset'):
+for kind in ('pinned', 'unset', 'openblas'):
     rows = []
     for case in sys.argv[2].split(','):
         rows += json.load(open(f'{sys.argv[1]}/{kind}-{case}.json'))
     json.dump(rows, open(f'{sys.argv[1]}/{kind}.json', 'w'))
 " "$out" "$cases"
 echo
-python3 - "$out/pinned.json" "$out/unset.json" "$out/peer.jsonl" <<'PY'
+python3 - "$out/pinned.json" "$out/unset.json" "$out/peer.jsonl" "$out/openblas.json" <<'PY'
 import json, sys
 pinned = {t["name"]: t for t in json.load(open(sys.argv[1]))}
 unset = {t["name"]: t for t in json.load(open(sys.argv[2]))}
+old = {t["name"]: t for t in json.load(open(sys.argv[4]))}
 peer = {}
 for line in open(sys.argv[3]):
     t = json.loads(line)
@@ -45,8 +50,9 @@ for line in open(sys.argv[3]):
 def f(x, spec):
     return format(x, spec) if x is not None else "-"
 print("| case | sootctl, Haswell s | sootctl, unset s | PyTorch s | speed-up, Haswell | speed-up, unset "
-      "| GFLOP/s Haswell / unset / PyTorch | pass / its GEMMs, Haswell / unset | peak MiB sootctl / PyTorch |")
-print("|---|---|---|---|---|---|---|---|---|")
+      "| GFLOP/s Haswell / unset / PyTorch | pass / its GEMMs, Haswell / unset | peak MiB sootctl / PyTorch "
+      "| OpenBLAS Haswell GEMM s (speed-up) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for name, a in pinned.items():
     b = unset.get(name, {})
     p = peer.get(name, {})
@@ -61,5 +67,7 @@ for name, a in pinned.items():
     row = [name, f(a["seconds"], ".2f"), f(bs, ".2f"), f(ps, ".2f"),
            f"{ps / a['seconds']:.2f}x" if ps else "-", f"{ps / bs:.2f}x" if ps and bs else "-", rates, ratio,
            f"{a['peakMemoryMiB']:.0f} / " + (f"{p['peakMemoryMiB']:.0f}" if p.get("peakMemoryMiB") else "-")]
+    o = old.get(name, {}).get("seconds")
+    row.append(f"{o:.2f} ({ps / o:.2f}x)" if o and ps else "-")
     print("| " + " | ".join(row) + " |")
 PY

@@ -249,6 +249,10 @@ func option(_ name: String) -> String? {
     return arguments[i + 1]
 }
 let suite = arguments.first ?? "imagecore"
+// nn, nn-case, nn-profile: --winograd f4 lets training's 3 x 3 convolutions use F(4x4, 3x3)
+// (Winograd.allowsF4; default F(2x2, 3x3) only).
+if let scheme = option("--winograd") { Winograd.allowsF4 = scheme.hasPrefix("f4") }
+if let side = option("--winograd")?.split(separator: ":").last.flatMap({ Int($0) }) { Winograd.f4MinimumSide = side }
 do {
     switch suite {
     case "imagecore":

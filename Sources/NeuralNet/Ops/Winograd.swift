@@ -59,8 +59,9 @@ package enum Winograd {
 
     /// With `allowsF4`, F(4 x 4, 3 x 3) on planes of at least 8 x 8 (fewer multiplies, less transformed data),
     /// F(2 x 2, 3 x 3) on smaller ones (less padding waste).
+    nonisolated(unsafe) package static var f4MinimumSide = 8
     static func scheme(height: Int, width: Int) -> Scheme {
-        allowsF4 && height >= 8 && width >= 8 ? .f4 : .f2
+        allowsF4 && height >= f4MinimumSide && width >= f4MinimumSide ? .f4 : .f2
     }
 
     /// Tile layout of an h x w plane: tiles across, tiles per image.
