@@ -4,13 +4,21 @@ import Foundation
 ///
 /// Training normalises with the biased batch variance and updates the running statistics with
 /// momentum 0.1 using the unbiased variance; evaluation uses the running statistics.
+///
+/// The cache keeps the layer's input (shared, not copied) and each channel's mean and inverse
+/// standard deviation; backward recomputes x-hat from them. Against storing x-hat this spares
+/// the forward pass one write of the activations and costs no memory: the input (a
+/// convolution's output) would otherwise be freed after the forward pass, x-hat kept instead.
 struct BatchNormCache {
-    var normalized: [Float]   // x-hat
+    var input: [Float]
+    var mean: [Float]         // per channel
     var inverseStd: [Float]   // per channel
 }
 
 /// With `residual` (same shape as `x`), returns bn(x) + residual (then the ReLU when `relu`):
-/// a residual block's tail in one pass.
+/// a residual block's tail in one pass. Statistics come from one pass over x (sums of
+/// deviations from the channel's first value and of their squares, per plane in Float and
+/// across planes in Double), the output from a second.
 func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runningMean: inout [Float],
                               runningVar: inout [Float], momentum: Float, epsilon: Float,
                               relu: Bool = false, residual: Tensor? = nil) -> (Tensor, BatchNormCache) {
@@ -18,59 +26,51 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
     let (n, c, h, w) = x.nchw
     let plane = h * w, count = n * plane
     var y = Tensor(uninitialized: x.shape)
-    var normalized = Tensor(uninitialized: x.shape).data
     var inverseStd = [Float](repeating: 0, count: c)
     var means = [Float](repeating: 0, count: c), variances = [Float](repeating: 0, count: c)
     if let residual { precondition(residual.shape == x.shape, "residual shape \(residual.shape) differs from \(x.shape)") }
     let residualData = residual?.data ?? []
     x.data.withUnsafeBufferPointer { xb in
         y.data.withUnsafeMutableBufferPointer { yb in
-            normalized.withUnsafeMutableBufferPointer { nb in
-                residualData.withUnsafeBufferPointer { rb in
+            residualData.withUnsafeBufferPointer { rb in
                 let rp = residual == nil ? nil : rb.baseAddress
                 means.withUnsafeMutableBufferPointer { mb in
                     variances.withUnsafeMutableBufferPointer { vb in
                         inverseStd.withUnsafeMutableBufferPointer { ib in
-                            let xp = xb.baseAddress!, yp = yb.baseAddress!, np = nb.baseAddress!
+                            let xp = xb.baseAddress!, yp = yb.baseAddress!
                             let mp = mb.baseAddress!, vp = vb.baseAddress!, ip = ib.baseAddress!
                             parallelFor(c) { channels in
                                 for ch in channels {
-                                    var sum = 0.0
+                                    let shift = count > 0 ? xp[ch * plane] : 0
+                                    var sum = 0.0, squares = 0.0
                                     for b in 0..<n {
-                                        sum += Double(vectorSum(xp + (b * c + ch) * plane, plane))
+                                        let (s, q) = vectorShiftedSums(xp + (b * c + ch) * plane, plane, shift: shift)
+                                        sum += Double(s); squares += Double(q)
                                     }
-                                    let mean = Float(sum / Double(count))
-                                    var sq = 0.0
-                                    for b in 0..<n {
-                                        sq += Double(vectorSumOfSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: mean))
-                                    }
-                                    let variance = Float(sq / Double(count))
+                                    let meanShift = sum / Double(count)
+                                    let mean = Float(Double(shift) + meanShift)
+                                    let variance = Float(max(0, squares / Double(count) - meanShift * meanShift))
                                     let inv = 1 / (variance + epsilon).squareRoot()
                                     mp[ch] = mean; vp[ch] = variance; ip[ch] = inv
-                                    let g = gamma[ch], bt = beta[ch]
+                                    // y = (x - mean) * scale + beta (+ residual), then the ReLU.
+                                    let scale = gamma[ch] * inv, offset = beta[ch]
                                     for b in 0..<n {
                                         let off = (b * c + ch) * plane
+                                        let src = xp + off, dst = yp + off
                                         if let rp {
-                                            for i in 0..<plane {
-                                                let xh = (xp[off + i] - mean) * inv
-                                                np[off + i] = xh
-                                                let v = xh * g + bt + rp[off + i]
-                                                yp[off + i] = relu ? max(v, 0) : v
-                                            }
-                                            continue
-                                        }
-                                        for i in 0..<plane {
-                                            let xh = (xp[off + i] - mean) * inv
-                                            np[off + i] = xh
-                                            let v = xh * g + bt
-                                            yp[off + i] = relu ? max(v, 0) : v
+                                            let r = rp + off
+                                            if relu { for i in 0..<plane { dst[i] = max((src[i] - mean) * scale + offset + r[i], 0) } }
+                                            else { for i in 0..<plane { dst[i] = (src[i] - mean) * scale + offset + r[i] } }
+                                        } else if relu {
+                                            for i in 0..<plane { dst[i] = max((src[i] - mean) * scale + offset, 0) }
+                                        } else {
+                                            for i in 0..<plane { dst[i] = (src[i] - mean) * scale + offset }
                                         }
                                     }
                                 }
                             }
                         }
                     }
-                }
                 }
             }
         }
@@ -80,7 +80,7 @@ func batchNormForwardTraining(_ x: Tensor, gamma: [Float], beta: [Float], runnin
         runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * means[ch]
         runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * variances[ch] * unbias
     }
-    return (y, BatchNormCache(normalized: normalized, inverseStd: inverseStd))
+    return (y, BatchNormCache(input: x.data, mean: means, inverseStd: inverseStd))
     }
 }
 
@@ -115,7 +115,7 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
     var dx = Tensor(uninitialized: dy.shape)
     var dGamma = [Float](repeating: 0, count: c), dBeta = [Float](repeating: 0, count: c)
     dy.data.withUnsafeBufferPointer { dyb in
-        cache.normalized.withUnsafeBufferPointer { nb in
+        cache.input.withUnsafeBufferPointer { nb in
             dx.data.withUnsafeMutableBufferPointer { dxb in
                 dGamma.withUnsafeMutableBufferPointer { dgb in
                     dBeta.withUnsafeMutableBufferPointer { dbb in
@@ -125,27 +125,31 @@ func batchNormBackward(_ dy: Tensor, cache: BatchNormCache, gamma: [Float],
                             let mp = reluOutput == nil ? nil : mb.baseAddress
                             parallelFor(c) { channels in
                                 for ch in channels {
-                                    // Pass 1: the (masked) gradient goes into dx, with its sums.
-                                    var sumDy: Float = 0, sumDyXh: Float = 0
+                                    // Pass 1: the (masked) gradient goes into dx, with its sums
+                                    // (Σ g and Σ g x-hat, x-hat = (x - mean) inv).
+                                    let mean = cache.mean[ch], inv = cache.inverseStd[ch]
+                                    var sumDy: Float = 0, sumDyCentered: Float = 0
                                     for b in 0..<n {
                                         let off = (b * c + ch) * plane
-                                        let g = dxp + off, d = dyp + off, xh = np + off
+                                        let g = dxp + off, d = dyp + off, x = np + off
                                         if let mp {
                                             let m = mp + off
                                             for i in 0..<plane { g[i] = m[i] > 0 ? d[i] : 0 }
                                         } else {
                                             g.update(from: d, count: plane)
                                         }
-                                        let (sg, sgx) = vectorSumAndDot(g, xh, plane)
-                                        sumDy += sg; sumDyXh += sgx
+                                        let (sg, sgx) = vectorSumAndCenteredDot(g, x, plane, mean: mean)
+                                        sumDy += sg; sumDyCentered += sgx
                                     }
+                                    let sumDyXh = sumDyCentered * inv
                                     dgp[ch] = sumDyXh; dbp[ch] = sumDy
                                     // Pass 2: dx = k (N g - sum g - xhat sum g xhat), in place.
-                                    let k = gamma[ch] * cache.inverseStd[ch] / count
+                                    let k = gamma[ch] * inv / count
+                                    let a = k * count, b0 = -k * sumDy, bx = -k * inv * sumDyXh
                                     for b in 0..<n {
                                         let off = (b * c + ch) * plane
-                                        let g = dxp + off, xh = np + off
-                                        for i in 0..<plane { g[i] = k * (count * g[i] - sumDy - xh[i] * sumDyXh) }
+                                        let g = dxp + off, x = np + off
+                                        for i in 0..<plane { g[i] = a * g[i] + bx * (x[i] - mean) + b0 }
                                     }
                                 }
                             }
