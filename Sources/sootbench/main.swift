@@ -251,8 +251,16 @@ func option(_ name: String) -> String? {
 let suite = arguments.first ?? "imagecore"
 // nn, nn-case, nn-profile: --winograd f4 lets training's 3 x 3 convolutions use F(4x4, 3x3)
 // (Winograd.allowsF4; default F(2x2, 3x3) only).
-if let scheme = option("--winograd") { Winograd.allowsF4 = scheme.hasPrefix("f4") }
-if let side = option("--winograd")?.split(separator: ":").last.flatMap({ Int($0) }) { Winograd.f4MinimumSide = side }
+if let scheme = option("--winograd") {
+    let parts = scheme.split(separator: ":", omittingEmptySubsequences: false)
+    let side = parts.count == 2 ? Int(parts[1]) : 8
+    guard scheme == "f2" || (parts[0] == "f4" && parts.count <= 2 && side.map({ (4...4096).contains($0) }) == true) else {
+        FileHandle.standardError.write(Data("sootbench: --winograd takes f2, f4 or f4:SIDE (SIDE 4-4096)\n".utf8))
+        exit(2)
+    }
+    Winograd.allowsF4 = parts[0] == "f4"
+    Winograd.f4MinimumSide = side ?? 8
+}
 do {
     switch suite {
     case "imagecore":
@@ -279,7 +287,7 @@ do {
         // sgemm rate of NeuralNet's GEMM kernel (split over the cores, as the layers call it):
         // n x n x n, or --shape M,N,K[,TA,TB] (TA/TB: t for a transposed operand, n otherwise).
         print("blas: \(NeuralNetRuntime.blasDescription)")
-        let repeats = Int(option("--repeat") ?? "5") ?? 5
+        let repeats = Int(option("--repeat") ?? "5") ?? 0
         guard (1...1000).contains(repeats) else { throw NeuralNetError.invalidInput("sgemm --repeat takes 1 to 1000") }
         let shape: [String]
         if let text = option("--shape") {
