@@ -90,10 +90,10 @@ let package = Package(
             dependencies: ["ImageCore", "NeuralNet", "Aggregates", "Randomness", "RandomForest"]),
         .target(
             name: "PrimarySizing",
-            dependencies: ["ImageCore", "Statistics", "Aggregates"]),
+            dependencies: ["ImageCore", "Statistics", "Aggregates", "NeuralNet", "Classifiers"]),
         .target(
             name: "Training",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics", "PrimarySizing"]),
         .target(
             name: "Report",
             dependencies: ["ImageCore", "Statistics", "PrimarySizing"]),
@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "Statistics", "Aggregates", "ImageCore", "PrimarySizing", "Classifiers", "TestSupport"]),
         .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TextRendering", "Synthesis", "ImageCore", "Randomness", "TestSupport"]),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "ImageCore", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport", "Synthesis", "PrimarySizing"]),
         .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -50,7 +50,12 @@ public final class SegmentationPredictor {
         } else {
             depth = try Self.inferDepth(state, path: path)
         }
-        let model = FPN(encoder: depth)
+        // Output channels from the head (1 for segmentation, 2 for the primary-particle detector).
+        let classes = state["segmentation_head.0.weight"].map { $0.shape[0] } ?? 1
+        guard (1...16).contains(classes) else {
+            throw NeuralNetError.invalidFile(path: path, reason: "segmentation_head has \(classes) output channels")
+        }
+        let model = FPN(encoder: depth, classes: classes)
         try model.load(state)
         var configuration = InferenceConfiguration()
         if let t = metadata["threshold"].flatMap(Float.init) { configuration.threshold = t }
@@ -99,15 +104,25 @@ public final class SegmentationPredictor {
         return (input, top, left)
     }
 
-    /// Foreground probability per pixel of a gray plane (values 0...1, soot dark).
-    public func probabilities(plane: [Float], width: Int, height: Int) -> [Float] {
+    /// The network's raw outputs for a gray plane (values 0...1, soot dark): one plane of
+    /// width x height logits per output channel, the padding cut away.
+    public func outputPlanes(plane: [Float], width: Int, height: Int) -> [[Float]] {
         let (input, top, left) = inputTensor(plane: plane, width: width, height: height)
         let logits = model.forward(input, training: false)
-        let paddedWidth = input.shape[3]
-        var out = [Float](repeating: 0, count: width * height)
-        for r in 0..<height {
-            for c in 0..<width { out[r * width + c] = logits.data[(r + top) * paddedWidth + c + left] }
+        let (_, channels, paddedHeight, paddedWidth) = logits.nchw
+        return (0..<channels).map { ch in
+            var out = [Float](repeating: 0, count: width * height)
+            let base = ch * paddedHeight * paddedWidth
+            for r in 0..<height {
+                for c in 0..<width { out[r * width + c] = logits.data[base + (r + top) * paddedWidth + c + left] }
+            }
+            return out
         }
+    }
+
+    /// Foreground probability per pixel of a gray plane (values 0...1, soot dark).
+    public func probabilities(plane: [Float], width: Int, height: Int) -> [Float] {
+        let out = outputPlanes(plane: plane, width: width, height: height)[0]
         return sigmoid(Tensor(uncheckedShape: [width * height], data: out)).data
     }
 

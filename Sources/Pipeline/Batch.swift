@@ -2,6 +2,7 @@ import Aggregates
 import Foundation
 import ImageCore
 import PrimarySizing
+import Statistics
 import Report
 
 /// What a batch reports while it runs.
@@ -74,6 +75,8 @@ public struct BatchInputs: Sendable {
 /// What `analyze` produced over a batch.
 public struct AnalysisOutcome: Sendable {
     public var records: [AggregateRecord]
+    /// Every located primary (`primaries.csv`).
+    public var primaries: [PrimaryRecord] = []
     public var images: [ImageRecord]
     public var summary: RunSummary
     /// Inputs that failed (missing files included).
@@ -147,6 +150,7 @@ public struct AnalysisRun: Sendable {
                 for w in result.warnings { events(.warning(path: path, message: w)) }
                 stored.image = result.summary
                 stored.records = result.records
+                stored.primaries = result.primaries
                 stored.edmCurves = result.sizing.edmCurves
                 stored.outputs = outputs
             } catch {
@@ -183,8 +187,10 @@ public struct AnalysisRun: Sendable {
                 images: images.count + missing.count, analysed: analysed,
                 failedSegmentations: images.filter { $0.status == .failed }.count, errors: failures,
                 statistics: SizeStatistics(records, methods: methods),
-                edmSbsEnsemble: EnsembleFit(curves: stored.flatMap(\.edmCurves))))
-        let outcome = AnalysisOutcome(records: records, images: images, summary: summary, failures: failures)
+                edmSbsEnsemble: EnsembleFit(curves: stored.flatMap(\.edmCurves)),
+                fractal: fractalFits(records, methods: methods)))
+        var outcome = AnalysisOutcome(records: records, images: images, summary: summary, failures: failures)
+        outcome.primaries = stored.flatMap(\.primaries)
         var pictures: [(caption: String, png: [UInt8])] = []
         for s in stored where s.image.status != .error && pictures.count < reportPictures {
             if let png = FileManager.default.contents(atPath: (output.root as NSString).appendingPathComponent(".sootctl/thumbnails/\(s.image.image).png")) {
@@ -198,12 +204,16 @@ public struct AnalysisRun: Sendable {
         return outcome
     }
 
-    /// Writes `aggregates.csv`, `aggregates.json`, `images.csv`, `summary.json`, `report.html`
-    /// and, last, `run.json`.
+    /// Writes `aggregates.csv`, `aggregates.json`, `primaries.csv` and `primaries.json` (when a
+    /// locating method ran), `images.csv`, `summary.json`, `report.html` and, last, `run.json`.
     public static func writeTables(_ outcome: AnalysisOutcome, provenance: RunProvenance, methods: [SizingMethod],
                                    pictures: [(caption: String, png: [UInt8])], to output: OutputFolder) throws {
         try output.write(AggregateRecord.table(outcome.records).csv, to: "aggregates.csv")
         try output.write(encodeJSON(outcome.records), to: "aggregates.json")
+        if methods.contains(where: \.locatesPrimaries) {
+            try output.write(PrimaryRecord.table(outcome.primaries).csv, to: "primaries.csv")
+            try output.write(encodeJSON(outcome.primaries), to: "primaries.json")
+        }
         try output.write(ImageRecord.table(outcome.images, methods: methods).csv, to: "images.csv")
         try output.write(encodeJSON(outcome.summary), to: "summary.json")
         var report = analysisReport(records: outcome.records, images: outcome.images, methods: methods)
@@ -242,12 +252,31 @@ public struct AnalysisRun: Sendable {
         var report = AnalysisReport(title: "sootctl analyze: \(records.count) aggregate(s) in \(images.count) image(s)",
                                     aggregates: aggregateTable, summary: summaryTable)
         report.daNm = records.map(\.daNm)
+        let fits = methods.filter(\.locatesPrimaries).map { ($0, AggregateRecord.fractalFit(records, method: $0)) }
+        if !fits.isEmpty {
+            func range(_ r: ClosedRange<Double>?, _ decimals: Int) -> String {
+                r.map { "\(fixed($0.lowerBound, decimals)) to \(fixed($0.upperBound, decimals))" } ?? ""
+            }
+            report.morphology = Table(columns: ["method", "aggregates", "Df", "Df 95 %", "kf", "kf 95 %", "R²"], rows: fits.map { m, f in
+                [m.rawValue, String(f?.count ?? 0), fixed(f?.fractalDimension, 2), range(f?.fractalDimensionInterval, 2),
+                 fixed(f?.prefactor, 2), range(f?.prefactorInterval, 2), fixed(f?.rSquared, 3)]
+            })
+        }
         report.sizes = methods.map { m in
             let pairs = records.compactMap { r in r.dp(m).map { (r.daNm, $0) } }
             return (m, pairs.map(\.0), pairs.map(\.1))
         }
         return report
     }
+}
+
+/// The fractal fits of the locating methods among `methods` (nil when there is none).
+func fractalFits(_ records: [AggregateRecord], methods: [SizingMethod]) -> [String: FractalFit]? {
+    let locating = methods.filter(\.locatesPrimaries)
+    guard !locating.isEmpty else { return nil }
+    var out: [String: FractalFit] = [:]
+    for m in locating { out[m.rawValue] = AggregateRecord.fractalFit(records, method: m) }
+    return out
 }
 
 /// What `segment` produced over a batch.

@@ -181,7 +181,7 @@ extension Evaluation {
     /// The `compare` report: Tables 3-5 and Figures 4-8 on one page; `samples` are Figure 4's
     /// pictures, one gallery per image. Nothing in it changes between identical runs.
     public func report(samples: [[(caption: String, png: [UInt8])]], figureFiles: [String: String] = [:],
-                       provenance: RunProvenance? = nil) -> String {
+                       provenance: RunProvenance? = nil, primaryDetection: Table? = nil) -> String {
         var page = HTMLPage(title: "sootctl compare: \(self.images.count) image(s), \(Set(variants.map(\.classifier)).sorted().joined(separator: ", "))")
         page.paragraph("Ground truth: \(truth.count) aggregate(s) after border clearing. Pixel scores pool all images; "
             + "failed images are those without aggregate records; aggregates are matched to the truth's per METHODS.md 6.2 "
@@ -213,6 +213,16 @@ extension Evaluation {
         for (m, chart) in powerLawFigures {
             page.figure(chart, caption: "Data ellipses: Mahalanobis radius √2 (63 % of a bivariate normal).",
                         file: figureFiles["powerlaw_" + m.rawValue])
+        }
+        if let primaryDetection {
+            page.heading("Primary particles one by one (against --primary-truth)")
+            page.paragraph("On the truth masks' aggregates. A located primary matches a true one when their discs overlap "
+                + "with IoU >= 0.5 (one to one, best first); true primaries less than half visible are ignored, neither hit "
+                + "nor miss. Diameter error: located / true - 1 of matched pairs. Aggregate dp error: the method's dp / the "
+                + "geometric mean of the true primaries in the aggregate - 1.")
+            page.table(primaryDetection, headers: ["Method", "Images", "True primaries", "Located", "TP", "FP", "FN", "Precision",
+                                                   "Recall", "F1", "Median |d error|", "Aggregates", "Median |dp error|",
+                                                   "Median dp error"], csvName: "primary_detection.csv")
         }
         if let provenance {
             page.heading("How this was made")

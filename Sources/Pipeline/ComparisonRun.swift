@@ -12,6 +12,9 @@ public struct ComparisonRun: Sendable {
     public var provenance: RunProvenance
     /// Images whose overlays the report shows (Figure 4).
     public var sampleImages = 4
+    /// A folder of known primaries (`PrimaryTruth`): each image's located primaries and dp are
+    /// then scored against them (`primary_detection.csv`).
+    public var primaryTruth: String?
 
     public init(configuration: AnalysisConfiguration, classifiers: [ClassifierName], provenance: RunProvenance) {
         self.configuration = configuration
@@ -44,6 +47,8 @@ public struct ComparisonRun: Sendable {
         /// Figure 4's pictures (sample images only): captions, files under `.sootctl/`.
         var pictures: [[String]]
         var outputs: [String]
+        /// Scores against the known primaries (with `primaryTruth`; nil when the image has none).
+        var primaries: [PrimaryMethodEvaluation]?
     }
 
     /// Runs the comparison into `output`: the folder is locked, each image's evaluation is
@@ -67,6 +72,8 @@ public struct ComparisonRun: Sendable {
                          resume: resume)
         try output.write(encodeJSON(provenance), to: "run.json")
         let evaluator = Evaluator(segmenters: segmenters, configuration: configuration)
+        let detector = primaryTruth == nil ? nil : try configuration.makePrimaryDetector()
+        if let detector { try provenance.recordPrimaryModel(detector.modelPath) }
         for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
         for (k, path) in files.enumerated() {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
@@ -89,6 +96,17 @@ public struct ComparisonRun: Sendable {
                     events(.warning(path: path, message: $0))
                 }
                 let sample = k < sampleImages
+                if let folder = primaryTruth {
+                    if let known = try PrimaryTruth.load(folder: folder, stem: item.name, width: item.image.width, height: item.image.height) {
+                        let (analysis, sizing) = try measureAggregates(mask: item.truth, image: item.image,
+                                                                       options: configuration.aggregateOptions,
+                                                                       sizing: configuration.sizing, source: path, detector: detector)
+                        stored.primaries = evaluatePrimaries(analysis: analysis, sizing: sizing, methods: configuration.sizing,
+                                                             truth: known, pixelSizeNm: analysis.pixelSizeNm)
+                    } else {
+                        events(.warning(path: path, message: "no primary truth for \(item.name) in \(folder) (\(item.name).json or \(item.name)_NNN.png)"))
+                    }
+                }
                 var (evaluation, masks) = try evaluator.evaluate(item, keepMasks: sample)
                 evaluation.seconds = [:]  // stored state, like the outputs, is the same on every run
                 stored.evaluation = evaluation
@@ -131,9 +149,17 @@ public struct ComparisonRun: Sendable {
         all.sort { $0.index < $1.index }
         var accumulated = evaluator
         var samples: [[(caption: String, png: [UInt8])]] = []
+        var pooledPrimaries: [PrimaryMethodEvaluation] = []
+        var primaryImages = 0
         for s in all {
             guard let e = s.evaluation else { continue }
             accumulated.add(e)
+            if let p = s.primaries {
+                primaryImages += 1
+                if pooledPrimaries.isEmpty { pooledPrimaries = p } else {
+                    for (k, row) in p.enumerated() where k < pooledPrimaries.count { pooledPrimaries[k].add(row) }
+                }
+            }
             if !s.pictures.isEmpty {
                 samples.append(s.pictures.compactMap { pair in
                     FileManager.default.contents(atPath: (output.root as NSString).appendingPathComponent(pair[1]))
@@ -153,12 +179,18 @@ public struct ComparisonRun: Sendable {
         failures += evaluation.errors.count
         var complete = provenance
         complete.status = "complete"
-        try write(evaluation, samples: samples, provenance: complete, to: output)
+        let primaryTable = primaryTruth == nil ? nil : primaryEvaluationTable(pooledPrimaries, images: primaryImages)
+        try write(evaluation, samples: samples, provenance: complete, primaryTable: primaryTable,
+                  primaryRows: pooledPrimaries, to: output)
         return (evaluation, failures)
     }
 
     func write(_ evaluation: Evaluation, samples: [[(caption: String, png: [UInt8])]], provenance: RunProvenance,
-               to output: OutputFolder) throws {
+               primaryTable: Table? = nil, primaryRows: [PrimaryMethodEvaluation] = [], to output: OutputFolder) throws {
+        if let primaryTable {
+            try output.write(primaryTable.csv, to: "primary_detection.csv")
+            try output.write(encodeJSON(primaryRows), to: "primary_detection.json")
+        }
         try output.write(evaluation.segmentationTable.csv, to: "segmentation.csv")
         try output.write(evaluation.sizingTable.csv, to: "sizing.csv")
         try output.write(evaluation.powerLawTable.csv, to: "powerlaw.csv")
@@ -174,7 +206,8 @@ public struct ComparisonRun: Sendable {
                                      to: try output.path("figures", name + ".png"))
             figureFiles[name] = "figures/\(name).svg"
         }
-        try output.write(evaluation.report(samples: samples, figureFiles: figureFiles, provenance: provenance), to: "report.html")
+        try output.write(evaluation.report(samples: samples, figureFiles: figureFiles, provenance: provenance,
+                                           primaryDetection: primaryTable), to: "report.html")
         // Last: the manifest that says the set is complete.
         try output.write(encodeJSON(provenance), to: "run.json")
     }

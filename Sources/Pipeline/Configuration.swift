@@ -36,8 +36,12 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
     public var border: BorderPolicy = .remove
     /// Report every aggregate even when the segmentation looks failed.
     public var keepFailed = false
-    /// Primary-particle sizing methods, in this order.
-    public var sizing: [SizingMethod] = SizingMethod.allCases
+    /// Primary-particle sizing methods, in this order: by default the paper's four
+    /// (`cnn-primaries`, the learned detector, when asked for).
+    public var sizing: [SizingMethod] = SizingMethod.paperMethods
+    /// The primary-particle detector's model file (`--sizing cnn-primaries`); nil: the
+    /// installed default (`models/primaries.safetensors`).
+    public var primaryModelPath: String?
     /// Disk shape of structuring elements.
     public var diskShape: DiskShape = .euclidean
 
@@ -45,7 +49,7 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case classifier, modelPath = "model", twsModelPath = "tws_model", rollingBall = "rolling_ball", minimumPixels = "min_pixels", border
-        case keepFailed = "keep_failed", sizing, diskShape = "disk_shape"
+        case keepFailed = "keep_failed", sizing, diskShape = "disk_shape", primaryModelPath = "primary_model"
     }
 
     /// Every field, unset ones as null (null rolling_ball: the classifier's default; null
@@ -61,6 +65,7 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
         try c.encode(keepFailed, forKey: .keepFailed)
         try c.encode(sizing, forKey: .sizing)
         try c.encode(diskShape, forKey: .diskShape)
+        if sizing.contains(.cnnPrimaries) { try c.encode(primaryModelPath, forKey: .primaryModelPath) }
     }
 
     /// The rolling-ball setting in force for `classifier`.
@@ -95,6 +100,15 @@ public struct AnalysisConfiguration: Sendable, Codable, Equatable {
         case .tws: twsModelPath = path
         case .kmeans, .otsu: break
         }
+    }
+
+    /// Loads the primary-particle detector when `sizing` asks for it (nil otherwise).
+    public func makePrimaryDetector() throws -> PrimaryDetector? {
+        guard sizing.contains(.cnnPrimaries) else { return nil }
+        NeuralNetRuntime.keepLargeAllocationsInHeap()
+        NeuralNetRuntime.selectBLASKernels()
+        if let primaryModelPath { return try PrimaryDetector(modelPath: primaryModelPath) }
+        return try PrimaryDetector.defaultModel()
     }
 
     /// Builds the classifier (loads a model once).

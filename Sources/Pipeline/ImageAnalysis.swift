@@ -24,6 +24,8 @@ public struct ImageResult: Sendable {
     public var sizing: ImageSizing
     public var sizingMethods: [SizingMethod]
     public var records: [AggregateRecord]
+    /// The primaries located by Hough, EDM-WS and the detector (`primaries.csv`).
+    public var primaries: [PrimaryRecord]
     public var summary: ImageRecord
     public var warnings: [String]
 }
@@ -32,16 +34,14 @@ public struct ImageResult: Sendable {
 /// `methods`. The step `analyze` and `compare` share. The pixel size is the mask's own.
 /// - Throws: `PipelineError.missingPixelSize` when the mask carries none.
 public func measureAggregates(mask: BinaryMask, image: GrayImage, options: AggregateOptions, sizing methods: [SizingMethod],
-                              source: String) throws -> (AggregateAnalysis, ImageSizing) {
+                              source: String, detector: PrimaryDetector? = nil) throws -> (AggregateAnalysis, ImageSizing) {
     guard let ps = mask.pixelSize?.nanometersPerPixel ?? image.pixelSize?.nanometersPerPixel else {
         throw PipelineError.missingPixelSize(image: source, neededBy: "measuring aggregates in nm")
     }
     let analysis = extractAggregates(mask: mask, image: image, pixelSizeNm: ps, options: options)
     let sizing = methods.isEmpty
-        ? ImageSizing(sizes: Array(repeating: [:], count: analysis.aggregates.count),
-                      circles: Array(repeating: [], count: analysis.aggregates.count),
-                      edmCurves: Array(repeating: [], count: analysis.aggregates.count))
-        : sizePrimaryParticles(analysis: analysis, image: image, methods: methods)
+        ? ImageSizing.empty(count: analysis.aggregates.count)
+        : sizePrimaryParticles(analysis: analysis, image: image, methods: methods, detector: detector)
     return (analysis, sizing)
 }
 
@@ -51,11 +51,14 @@ public final class Analyzer: Sendable {
     public let configuration: AnalysisConfiguration
     /// nil when every image comes with its mask.
     public let segmenter: (any Segmenter)?
+    /// The learned primary-particle detector, when `configuration.sizing` asks for it.
+    public let detector: PrimaryDetector?
 
     /// - Parameter classify: build the classifier (false when masks are given).
     public init(configuration: AnalysisConfiguration, classify: Bool = true) throws {
         self.configuration = configuration
         segmenter = classify ? try configuration.makeSegmenter() : nil
+        detector = try configuration.makePrimaryDetector()
     }
 
     /// The model file of the CNN, when it is the classifier.
@@ -97,7 +100,7 @@ public final class Analyzer: Sendable {
         }
         let methods = configuration.sizing
         let (analysis, sizing) = try measureAggregates(mask: mask, image: loaded.image, options: configuration.aggregateOptions,
-                                                       sizing: methods, source: loaded.path)
+                                                       sizing: methods, source: loaded.path, detector: detector)
         var excluded: BinaryMask?
         if configuration.border == .remove && analysis.failure == nil {
             let border = subtracting(mask, clearBorder(mask))
@@ -107,8 +110,9 @@ public final class Analyzer: Sendable {
             warnings.append("segmentation failed (\(reason.rawValue)); no aggregates reported")
         }
         let records = analysis.aggregates.enumerated().map { index, aggregate in
-            AggregateRecord(image: loaded.stem, aggregate: aggregate, sizes: sizing.sizes[index])
+            AggregateRecord(image: loaded.stem, aggregate: aggregate, sizes: sizing.sizes[index], located: sizing.located[index])
         }
+        let primaries = PrimaryRecord.records(image: loaded.stem, analysis: analysis, sizing: sizing, methods: methods)
         let summary = ImageRecord(
             image: loaded.stem, file: loaded.path, status: analysis.failure == nil ? .ok : .failed,
             failure: analysis.failure?.rawValue, pixelSizeNm: ps.nanometersPerPixel, pixelSizeSource: ps.source.rawValue,
@@ -116,7 +120,7 @@ public final class Analyzer: Sendable {
             statistics: SizeStatistics(records, methods: methods), edmSbsEnsemble: EnsembleFit(curves: sizing.edmCurves),
             warnings: warnings, calibration: loaded.calibration)
         return ImageResult(loaded: loaded, inputMask: mask, analysis: analysis, excluded: excluded, sizing: sizing,
-                           sizingMethods: methods, records: records, summary: summary, warnings: warnings)
+                           sizingMethods: methods, records: records, primaries: primaries, summary: summary, warnings: warnings)
     }
 }
 

@@ -35,8 +35,10 @@ public enum Overlay {
         let methods = result.sizingMethods
         let shown = labelMethod(methods)
         for (k, aggregate) in analysis.aggregates.enumerated() {
-            for c in result.sizing.circles[k] {
-                canvas.circle(centerX: c.centerX, centerY: c.centerY, radius: c.radius, color: .circle)
+            for (method, color) in locatedColors where methods.contains(method) {
+                for c in result.sizing.located[k][method] ?? [] {
+                    canvas.circle(centerX: c.centerX, centerY: c.centerY, radius: c.radius, color: color)
+                }
             }
             canvas.circle(centerX: aggregate.centroidXPx, centerY: aggregate.centroidYPx,
                           radius: aggregate.rgNm / ps, color: .gyration, thickness: thickness)
@@ -59,6 +61,8 @@ public enum Overlay {
             legend.append((.label, "LABELS: #ID"))
         }
         if methods.contains(.hough) { legend.append((.circle, "HOUGH CIRCLES (PRIMARY PARTICLES)")) }
+        if methods.contains(.edmWS) { legend.append((.watershedCircle, "EDM-WS PARTICLES")) }
+        if methods.contains(.cnnPrimaries) { legend.append((.detectorCircle, "PRIMARIES FOUND BY THE DETECTOR (CNN-PRIMARIES)")) }
         if let excluded = result.excluded, excluded.trueCount > 0 {
             legend.append((.excluded, "EXCLUDED: TOUCHES THE BORDER"))
         }
@@ -66,6 +70,9 @@ public enum Overlay {
         addLegend(&canvas, loaded: loaded, entries: legend)
         return canvas
     }
+
+    /// The colour of each locating method's circles, in drawing order (the detector's on top).
+    static let locatedColors: [(SizingMethod, RGB)] = [(.edmWS, .watershedCircle), (.hough, .circle), (.cnnPrimaries, .detectorCircle)]
 
     static func lineThickness(_ loaded: LoadedImage) -> Int { max(1, loaded.original.width / 1000) }
     static func textScale(_ loaded: LoadedImage) -> Int { max(2, loaded.original.width / 600) }

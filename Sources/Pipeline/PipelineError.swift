@@ -27,6 +27,8 @@ public enum PipelineError: LocalizedError, Sendable {
     case corruptRunFolder(String, String)
     /// `merge`: runs that do not belong together, or that do not cover every input.
     case cannotMerge(String)
+    /// compare: a primary-truth file (synthetic truth JSON or one-primary mask) is unusable.
+    case primaryTruthUnusable(String, String)
 
     public var errorDescription: String? {
         switch self {
@@ -59,6 +61,7 @@ public enum PipelineError: LocalizedError, Sendable {
         case let .corruptRunFolder(path, reason):
             return "\(path): cannot read this run's state (\(reason)); run again without --resume"
         case let .cannotMerge(reason): return "cannot merge: \(reason)"
+        case let .primaryTruthUnusable(path, reason): return "\(path): unusable primary-particle truth (\(reason))"
         case let .classifierFailed(classifier, message):
             return "the \(classifier) classifier failed (\(message)); counted as a failed segmentation"
         }

@@ -21,6 +21,8 @@ public struct RunProvenance: Codable, Sendable {
     public var model: ModelFile?
     /// compare's TWS model.
     public var twsModel: ModelFile?
+    /// The primary-particle detector's model (`--sizing cnn-primaries`).
+    public var primaryModel: ModelFile?
     /// `--pixel-size` and `--pixel-sizes` as given.
     public var pixelSizeNm: Double?
     public var pixelSizeTable: String?
@@ -44,7 +46,7 @@ public struct RunProvenance: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model, twsModel = "tws_model"
+        case tool, version, gitCommit = "git_commit", commandLine = "command_line", configuration, classifiers, model, twsModel = "tws_model", primaryModel = "primary_model"
         case pixelSizeNm = "pixel_size_nm", pixelSizeTable = "pixel_size_table", date, status, shard
         case masks, mergedFrom = "merged_from", images
     }
@@ -79,6 +81,11 @@ public struct RunProvenance: Codable, Sendable {
         model = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
     }
 
+    /// Records the primary-particle detector's model file and its SHA-256.
+    public mutating func recordPrimaryModel(_ path: String) throws {
+        primaryModel = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
+    }
+
     /// Records compare's TWS model file and its SHA-256.
     public mutating func recordTWSModel(_ path: String) throws {
         twsModel = ModelFile(path: path, sha256: try sha256Hex(ofFile: path))
@@ -97,6 +104,7 @@ public struct RunProvenance: Codable, Sendable {
         if let mergedFrom { rows.append(["merged from", mergedFrom.joined(separator: ", ")]) }
         if let model { rows.append([twsModel == nil ? "model" : "cnn model", "\(model.path) (sha256 \(model.sha256))"]) }
         if let twsModel { rows.append(["tws model", "\(twsModel.path) (sha256 \(twsModel.sha256))"]) }
+        if let primaryModel { rows.append(["primary detector", "\(primaryModel.path) (sha256 \(primaryModel.sha256))"]) }
         let rb = configuration.rollingBall.map { $0 ? "on" : "off" }
             ?? (classifiers == nil ? (configuration.rollingBall(for: configuration.classifier) ? "on" : "off")
                 : "on for cnn, off for kmeans, otsu and tws")

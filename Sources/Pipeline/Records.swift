@@ -25,8 +25,14 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
     public var dpEdmSbsNm: Double?
     public var dpHoughNm: Double?
     public var dpEdmWsNm: Double?
+    public var dpCnnPrimariesNm: Double?
     public var houghParticles: Int?
     public var edmWsParticles: Int?
+    public var cnnPrimariesParticles: Int?
+    /// Geometric standard deviation of the located primaries' diameters (nil under two).
+    public var houghGsd: Double?
+    public var edmWsGsd: Double?
+    public var cnnPrimariesGsd: Double?
     public var circularity: Double
     /// Why a requested size is missing, by sizing method.
     public var sizingNotes: [String: String]
@@ -34,7 +40,9 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
     /// The columns of `aggregates.csv`.
     public static let columns = ["image", "id", "area_px", "area_nm2", "da_nm", "rg_nm", "perimeter_nm", "length_nm",
                                  "width_nm", "aspect_ratio", "centroid_x_px", "centroid_y_px", "touches_border",
-                                 "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm"]
+                                 "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm", "dp_cnn_primaries_nm",
+                                 "hough_particles", "hough_gsd", "edm_ws_particles", "edm_ws_gsd",
+                                 "cnn_primaries_particles", "cnn_primaries_gsd"]
 
     enum CodingKeys: String, CodingKey {
         case image, id, areaPx = "area_px", areaNm2 = "area_nm2", daNm = "da_nm", rgNm = "rg_nm"
@@ -43,9 +51,14 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
         case touchesBorder = "touches_border", dpPcmNm = "dp_pcm_nm", dpEdmSbsNm = "dp_edm_sbs_nm"
         case dpHoughNm = "dp_hough_nm", dpEdmWsNm = "dp_edm_ws_nm", houghParticles = "hough_particles"
         case edmWsParticles = "edm_ws_particles", circularity, sizingNotes = "sizing_notes"
+        case dpCnnPrimariesNm = "dp_cnn_primaries_nm", cnnPrimariesParticles = "cnn_primaries_particles"
+        case houghGsd = "hough_gsd", edmWsGsd = "edm_ws_gsd", cnnPrimariesGsd = "cnn_primaries_gsd"
     }
 
-    public init(image: String, aggregate a: Aggregate, sizes: [SizingMethod: PrimaryParticleSize]) {
+    /// - Parameters:
+    ///   - located: the primaries of the locating methods (for their spread).
+    public init(image: String, aggregate a: Aggregate, sizes: [SizingMethod: PrimaryParticleSize],
+                located: [SizingMethod: [Circle]] = [:]) {
         self.image = image
         id = a.id
         areaPx = a.areaPx
@@ -64,13 +77,44 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
         dpEdmSbsNm = sizes[.edmSBS]?.diameterNm
         dpHoughNm = sizes[.hough]?.diameterNm
         dpEdmWsNm = sizes[.edmWS]?.diameterNm
+        dpCnnPrimariesNm = sizes[.cnnPrimaries]?.diameterNm
         if case let .diameter(_, count)? = sizes[.hough] { houghParticles = count }
         if case let .diameter(_, count)? = sizes[.edmWS] { edmWsParticles = count }
+        if case let .diameter(_, count)? = sizes[.cnnPrimaries] { cnnPrimariesParticles = count }
+        // The spread does not depend on the unit: radii in pixels will do.
+        func spread(_ m: SizingMethod) -> Double? {
+            guard let c = located[m], c.count >= 2 else { return nil }
+            return GeometricSummary(c.map { 2 * $0.radius }).geometricStandardDeviation
+        }
+        houghGsd = spread(.hough)
+        edmWsGsd = spread(.edmWS)
+        cnnPrimariesGsd = spread(.cnnPrimaries)
         var notes: [String: String] = [:]
         for (method, size) in sizes {
             if case let .notDetermined(reason) = size { notes[method.rawValue] = reason.rawValue }
         }
         sizingNotes = notes
+    }
+
+    /// How many primaries a locating method found in the aggregate (nil for the others, or
+    /// when it found none).
+    public func particles(_ method: SizingMethod) -> Int? {
+        switch method {
+        case .hough: return houghParticles
+        case .edmWS: return edmWsParticles
+        case .cnnPrimaries: return cnnPrimariesParticles
+        case .pcm, .edmSBS: return nil
+        }
+    }
+
+    /// The fractal fit N = kf (Rg / a)^Df over `records` by a locating method: N its primaries
+    /// per aggregate, a half its dp, Rg the aggregate's (projected) radius of gyration. N counts
+    /// the primaries the method located, so in dense aggregates, where primaries hide behind
+    /// others, it is a lower bound and Df comes out low (Docs/Primaries.md).
+    public static func fractalFit(_ records: [AggregateRecord], method: SizingMethod) -> FractalFit? {
+        let usable = records.filter { $0.particles(method) != nil && $0.dp(method) != nil }
+        return FractalFit(primaryCounts: usable.map { $0.particles(method)! }, rgNm: usable.map(\.rgNm),
+                          primaryRadiusNm: usable.map { $0.dp(method)! / 2 })
     }
 
     /// The primary-particle diameter by one sizing method.
@@ -80,6 +124,7 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
         case .edmSBS: return dpEdmSbsNm
         case .hough: return dpHoughNm
         case .edmWS: return dpEdmWsNm
+        case .cnnPrimaries: return dpCnnPrimariesNm
         }
     }
 
@@ -88,12 +133,67 @@ public struct AggregateRecord: Codable, Sendable, Equatable {
         return [image, String(id), String(areaPx), number(areaNm2), number(daNm), number(rgNm),
                 number(perimeterNm), number(lengthNm), number(widthNm), aspectRatio.map { formatNumber($0) } ?? "inf",
                 number(centroidXPx), number(centroidYPx), touchesBorder ? "true" : "false",
-                number(dpPcmNm), number(dpEdmSbsNm), number(dpHoughNm), number(dpEdmWsNm)]
+                number(dpPcmNm), number(dpEdmSbsNm), number(dpHoughNm), number(dpEdmWsNm), number(dpCnnPrimariesNm),
+                houghParticles.map(String.init) ?? "", number(houghGsd), edmWsParticles.map(String.init) ?? "", number(edmWsGsd),
+                cnnPrimariesParticles.map(String.init) ?? "", number(cnnPrimariesGsd)]
     }
 
     /// `aggregates.csv`.
     public static func table(_ records: [AggregateRecord]) -> Table {
         Table(columns: columns, rows: records.map(\.csvFields))
+    }
+}
+
+/// One row of `primaries.csv` / one object of `primaries.json`: a primary particle located
+/// by Hough, EDM-WS or the learned detector.
+public struct PrimaryRecord: Codable, Sendable, Equatable {
+    public var image: String
+    public var aggregateId: Int
+    public var method: String
+    public var centerXPx: Double
+    public var centerYPx: Double
+    public var diameterNm: Double
+    /// The method's own score (Hough's accumulator vote, the detector's centre probability);
+    /// nil for EDM-WS, which has none.
+    public var score: Double?
+
+    public static let columns = ["image", "aggregate_id", "method", "center_x_px", "center_y_px", "diameter_nm", "score"]
+
+    enum CodingKeys: String, CodingKey {
+        case image, aggregateId = "aggregate_id", method, centerXPx = "center_x_px", centerYPx = "center_y_px"
+        case diameterNm = "diameter_nm", score
+    }
+
+    public init(image: String, aggregateId: Int, method: SizingMethod, circle: Circle, pixelSizeNm: Double) {
+        self.image = image
+        self.aggregateId = aggregateId
+        self.method = method.rawValue
+        centerXPx = circle.centerX
+        centerYPx = circle.centerY
+        diameterNm = 2 * circle.radius * pixelSizeNm
+        score = method == .edmWS ? nil : circle.metric
+    }
+
+    /// The records of one image's located primaries, by aggregate then method.
+    public static func records(image: String, analysis: AggregateAnalysis, sizing: ImageSizing,
+                               methods: [SizingMethod]) -> [PrimaryRecord] {
+        var out: [PrimaryRecord] = []
+        for (k, aggregate) in analysis.aggregates.enumerated() where k < sizing.located.count {
+            for m in methods where m.locatesPrimaries {
+                for c in sizing.located[k][m] ?? [] {
+                    out.append(PrimaryRecord(image: image, aggregateId: aggregate.id, method: m, circle: c, pixelSizeNm: analysis.pixelSizeNm))
+                }
+            }
+        }
+        return out
+    }
+
+    /// `primaries.csv`.
+    public static func table(_ records: [PrimaryRecord]) -> Table {
+        Table(columns: columns, rows: records.map {
+            [$0.image, String($0.aggregateId), $0.method, formatNumber($0.centerXPx), formatNumber($0.centerYPx),
+             formatNumber($0.diameterNm), $0.score.map { formatNumber($0) } ?? ""]
+        })
     }
 }
 
@@ -246,10 +346,12 @@ public struct OverallSummary: Encodable, Sendable {
     public var errors: Int
     public var statistics: SizeStatistics
     public var edmSbsEnsemble: EnsembleFit?
+    /// Per locating method (hough, edm-ws, cnn-primaries): N = kf (Rg / a)^Df over all aggregates.
+    public var fractal: [String: FractalFit]?
 
     enum CodingKeys: String, CodingKey {
         case images, analysed, failedSegmentations = "failed_segmentations", errors, statistics
-        case edmSbsEnsemble = "edm_sbs_ensemble"
+        case edmSbsEnsemble = "edm_sbs_ensemble", fractal
     }
 }
 

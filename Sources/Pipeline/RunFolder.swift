@@ -13,12 +13,32 @@ public struct StoredImage: Codable, Sendable {
     public var fingerprint: String
     public var image: ImageRecord
     public var records: [AggregateRecord]
+    /// The located primaries (empty in results stored before they were recorded).
+    public var primaries: [PrimaryRecord] = []
     public var edmCurves: [[Double]]
     /// Files of the run folder written for this image (relative paths).
     public var outputs: [String]
 
     enum CodingKeys: String, CodingKey {
-        case index, file, fingerprint, image, records, edmCurves = "edm_curves", outputs
+        case index, file, fingerprint, image, records, primaries, edmCurves = "edm_curves", outputs
+    }
+
+    public init(index: Int, file: String, fingerprint: String, image: ImageRecord, records: [AggregateRecord],
+                primaries: [PrimaryRecord] = [], edmCurves: [[Double]], outputs: [String]) {
+        self.index = index; self.file = file; self.fingerprint = fingerprint; self.image = image
+        self.records = records; self.primaries = primaries; self.edmCurves = edmCurves; self.outputs = outputs
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try c.decode(Int.self, forKey: .index)
+        file = try c.decode(String.self, forKey: .file)
+        fingerprint = try c.decode(String.self, forKey: .fingerprint)
+        image = try c.decode(ImageRecord.self, forKey: .image)
+        records = try c.decode([AggregateRecord].self, forKey: .records)
+        primaries = try c.decodeIfPresent([PrimaryRecord].self, forKey: .primaries) ?? []
+        edmCurves = try c.decode([[Double]].self, forKey: .edmCurves)
+        outputs = try c.decode([String].self, forKey: .outputs)
     }
 }
 
@@ -144,7 +164,7 @@ public final class RunFolder: @unchecked Sendable {
     }
 
     /// The files a run writes besides each image's.
-    static let tableNames = ["aggregates.csv", "aggregates.json", "images.csv", "summary.json", "report.html", "run.json",
+    static let tableNames = ["aggregates.csv", "aggregates.json", "primaries.csv", "primaries.json", "images.csv", "summary.json", "report.html", "run.json",
                              "segmentation.csv", "sizing.csv", "powerlaw.csv", "matches.csv"]
 
     /// The finished image with this stem, if its inputs still have `fingerprint` and its

@@ -13,8 +13,10 @@ public struct EDMWatershed: Sendable {
 
     public init() {}
 
-    /// The particle diameters (nm) of one aggregate (the mask alone, cropped with a margin).
-    public func particleDiameters(mask: BinaryMask, pixelSizeNm ps: Double) -> [Double] {
+    /// The particles of one aggregate (the mask alone, cropped with a margin), in the mask's
+    /// pixels: each basin's centre is its pixel farthest from the background (the first in
+    /// raster order on ties), its radius that distance.
+    public func particles(mask: BinaryMask, pixelSizeNm ps: Double) -> [Circle] {
         let w = mask.width, h = mask.height
         let e = distanceToBackground(mask)
         var eMax: Float = 0
@@ -28,18 +30,24 @@ public struct EDMWatershed: Sendable {
         let d2 = reconstructByErosion(marker: marker, mask: d, width: w, height: h, connectivity: .four)
         let basins = watershed(d2, width: w, height: h, mask: mask, connectivity: .eight)
         var radius = [Float](repeating: 0, count: basins.count + 1)
+        var centre = [Int](repeating: -1, count: basins.count + 1)
         for i in 0..<(w * h) where mask.bits[i] != 0 {
             let l = Int(basins.labels[i])
-            if l > 0 { radius[l] = max(radius[l], e[i]) }
+            if l > 0 && e[i] > radius[l] { radius[l] = e[i]; centre[l] = i }
         }
-        return radius.dropFirst().filter { $0 > 0 }.map { 2 * Double($0) * ps }
+        return (1..<radius.count).compactMap { l in
+            guard radius[l] > 0, centre[l] >= 0 else { return nil }
+            return Circle(centerX: Double(centre[l] % w), centerY: Double(centre[l] / w), radius: Double(radius[l]))
+        }
+    }
+
+    /// The particle diameters (nm) of one aggregate: twice each particle's radius.
+    public func particleDiameters(mask: BinaryMask, pixelSizeNm ps: Double) -> [Double] {
+        particles(mask: mask, pixelSizeNm: ps).map { 2 * $0.radius * ps }
     }
 
     /// The geometric mean particle diameter of one aggregate.
     public func size(mask: BinaryMask, pixelSizeNm ps: Double) -> PrimaryParticleSize {
-        let diameters = particleDiameters(mask: mask, pixelSizeNm: ps)
-        guard !diameters.isEmpty else { return .notDetermined(.noParticlesFound) }
-        let gm = exp(diameters.reduce(0) { $0 + log($1) } / Double(diameters.count))
-        return .checked(gm, particleCount: diameters.count)
+        sizeFromLocated(particles(mask: mask, pixelSizeNm: ps), pixelSizeNm: ps)
     }
 }

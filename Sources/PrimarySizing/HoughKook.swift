@@ -9,8 +9,13 @@ public struct Circle: Sendable, Equatable, Codable {
     public var centerX: Double
     public var centerY: Double
     public var radius: Double
-    /// Accumulator strength at the centre (the 5 x 5 median-filtered vote).
+    /// Accumulator strength at the centre (the 5 x 5 median-filtered vote); for other
+    /// locating methods their own score (the detector's centre probability).
     public var metric: Double
+
+    public init(centerX: Double, centerY: Double, radius: Double, metric: Double = 0) {
+        self.centerX = centerX; self.centerY = centerY; self.radius = radius; self.metric = metric
+    }
 }
 
 /// Primary particles by the Hough transform after Kook et al. (atems `+pp/hough_kook2.m`,
@@ -88,21 +93,7 @@ public struct HoughKook: Sendable {
     /// Sizes every aggregate from the circles whose rounded centre lies in it.
     /// - Returns: per aggregate (in `analysis.aggregates` order) the size and its circles.
     public func size(circles: [Circle], analysis: AggregateAnalysis) -> [(PrimaryParticleSize, [Circle])] {
-        var byLabel: [Int32: [Circle]] = [:]
-        let w = analysis.labels.width, h = analysis.labels.height
-        for circle in circles {
-            let r = Int(circle.centerY.rounded()), c = Int(circle.centerX.rounded())
-            guard r >= 0, r < h, c >= 0, c < w else { continue }
-            let l = analysis.labels.labels[r * w + c]
-            if l != 0 { byLabel[l, default: []].append(circle) }
-        }
-        return analysis.aggregates.map { aggregate in
-            let own = byLabel[aggregate.label] ?? []
-            guard !own.isEmpty else { return (.notDetermined(.noParticlesFound), []) }
-            let diameters = own.map { 2 * $0.radius * analysis.pixelSizeNm }
-            let gm = exp(diameters.reduce(0) { $0 + log($1) } / Double(diameters.count))
-            return (.checked(gm, particleCount: own.count), own)
-        }
+        assignToAggregates(circles, analysis: analysis).map { (sizeFromLocated($0, pixelSizeNm: analysis.pixelSizeNm), $0) }
     }
 
     /// MATLAB `edge(f, 'canny')` with sigma = sqrt(2) and default thresholds (METHODS.md 5.3.3).

@@ -10,6 +10,11 @@ public enum SizingMethod: String, Sendable, CaseIterable, Codable {
     case edmSBS = "edm-sbs"
     case hough
     case edmWS = "edm-ws"
+    /// The learned primary-particle detector (`PrimaryDetector`), beyond the paper.
+    case cnnPrimaries = "cnn-primaries"
+
+    /// The paper's four methods: what `analyze` runs unless told otherwise.
+    public static let paperMethods: [SizingMethod] = [.pcm, .edmSBS, .hough, .edmWS]
 
     /// Column name in aggregate tables (`dp_pcm_nm`, ...).
     public var columnName: String {
@@ -18,13 +23,23 @@ public enum SizingMethod: String, Sendable, CaseIterable, Codable {
         case .edmSBS: return "dp_edm_sbs_nm"
         case .hough: return "dp_hough_nm"
         case .edmWS: return "dp_edm_ws_nm"
+        case .cnnPrimaries: return "dp_cnn_primaries_nm"
         }
     }
 
-    /// Parses a comma-separated list; "all" selects every method.
+    /// Methods that locate primaries one by one (rows of `primaries.csv`); the others give
+    /// one diameter per aggregate.
+    public var locatesPrimaries: Bool { self == .hough || self == .edmWS || self == .cnnPrimaries }
+
+    /// Prefix of a locating method's count and spread columns (`hough_particles`, `hough_gsd`).
+    public var columnStem: String { rawValue.replacingOccurrences(of: "-", with: "_") }
+
+    /// Parses a comma-separated list; "paper" selects the paper's four, "all" every method, the
+    /// learned detector included.
     public static func parseList(_ text: String) throws -> [SizingMethod] {
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if parts.contains("all") { return allCases }
+        if parts == ["paper"] { return paperMethods }
         if parts == ["none"] || parts.isEmpty { return [] }
         var out: [SizingMethod] = []
         for p in parts {
@@ -40,7 +55,7 @@ public enum SizingError: LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .unknownMethod(name):
-            return "unknown sizing method '\(name)' (choose from pcm, edm-sbs, hough, edm-ws, all)"
+            return "unknown sizing method '\(name)' (choose from pcm, edm-sbs, hough, edm-ws, cnn-primaries, paper, all)"
         }
     }
 }
@@ -49,28 +64,61 @@ public enum SizingError: LocalizedError, Equatable {
 public struct ImageSizing: Sendable {
     /// Per aggregate (in `analysis.aggregates` order), per method.
     public var sizes: [[SizingMethod: PrimaryParticleSize]]
-    /// Hough circles per aggregate (empty without Hough).
-    public var circles: [[Circle]]
+    /// Per aggregate, the primaries each locating method found, in the image's pixels (radius
+    /// in px; `metric` the method's score: Hough's vote, the detector's probability, 0 for EDM-WS).
+    public var located: [[SizingMethod: [Circle]]]
     /// EDM-SBS curves per aggregate on `EDMSBS.gridNm` (for the ensemble fit).
     public var edmCurves: [[Double]]
 
-    public init(sizes: [[SizingMethod: PrimaryParticleSize]], circles: [[Circle]], edmCurves: [[Double]]) {
+    public init(sizes: [[SizingMethod: PrimaryParticleSize]], located: [[SizingMethod: [Circle]]], edmCurves: [[Double]]) {
         self.sizes = sizes
-        self.circles = circles
+        self.located = located
         self.edmCurves = edmCurves
     }
+
+    /// No aggregate sized (for `count` aggregates).
+    public static func empty(count: Int) -> ImageSizing {
+        ImageSizing(sizes: Array(repeating: [:], count: count), located: Array(repeating: [:], count: count),
+                    edmCurves: Array(repeating: [], count: count))
+    }
+
+    /// Hough circles per aggregate (empty without Hough).
+    public var circles: [[Circle]] { located.map { $0[.hough] ?? [] } }
+}
+
+/// The per-aggregate size of a locating method: the geometric mean of its primaries'
+/// diameters, with their count.
+public func sizeFromLocated(_ circles: [Circle], pixelSizeNm ps: Double) -> PrimaryParticleSize {
+    guard !circles.isEmpty else { return .notDetermined(.noParticlesFound) }
+    let gm = exp(circles.reduce(0) { $0 + log(2 * $1.radius * ps) } / Double(circles.count))
+    return .checked(gm, particleCount: circles.count)
+}
+
+/// Assigns located primaries to the aggregates their centres fall in (image pixels).
+public func assignToAggregates(_ circles: [Circle], analysis: AggregateAnalysis) -> [[Circle]] {
+    var byLabel: [Int32: [Circle]] = [:]
+    let w = analysis.labels.width, h = analysis.labels.height
+    for circle in circles {
+        let r = Int(circle.centerY.rounded()), c = Int(circle.centerX.rounded())
+        guard r >= 0, r < h, c >= 0, c < w else { continue }
+        let l = analysis.labels.labels[r * w + c]
+        if l != 0 { byLabel[l, default: []].append(circle) }
+    }
+    return analysis.aggregates.map { byLabel[$0.label] ?? [] }
 }
 
 /// Runs the selected sizing methods on all aggregates of an image, aggregates in parallel.
+///
+/// `.cnnPrimaries` needs `detector`; without one its aggregates are left unsized.
 public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, methods: [SizingMethod],
                                  pcm: PCM = PCM(), edmSBS: EDMSBS = EDMSBS(), hough: HoughKook = HoughKook(),
-                                 edmWS: EDMWatershed = EDMWatershed()) -> ImageSizing {
+                                 edmWS: EDMWatershed = EDMWatershed(), detector: PrimaryDetector? = nil) -> ImageSizing {
     let n = analysis.aggregates.count
     let ps = analysis.pixelSizeNm
     var sizes = [[SizingMethod: PrimaryParticleSize]](repeating: [:], count: n)
     var curves = [[Double]](repeating: [], count: n)
-    var circles = [[Circle]](repeating: [], count: n)
-    let perAggregate = methods.filter { $0 != .hough }
+    var located = [[SizingMethod: [Circle]]](repeating: [:], count: n)
+    let perAggregate = methods.filter { $0 != .hough && $0 != .cnnPrimaries }
     if !perAggregate.isEmpty && n > 0 {
         let lock = NSLock()
         // Largest first so the two cores finish together.
@@ -78,7 +126,9 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
         DispatchQueue.concurrentPerform(iterations: n) { k in
             let index = order[k]
             var aggregate = analysis.aggregates[index]
-            var crop = analysis.croppedMask(of: aggregate).mask
+            let cropped = analysis.croppedMask(of: aggregate)
+            var crop = cropped.mask
+            let cropWidth = crop.width, cropHeight = crop.height
             // The mask methods work at one pixel size (PaperScale.imageMethodsPixelSizeNm), so
             // that their pixel steps (PCM's bins of the mask, the EDM's integer erosions, the
             // watershed's depth) mean the same in nm at every magnification.
@@ -94,6 +144,7 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
             }
             var result: [SizingMethod: PrimaryParticleSize] = [:]
             var curve: [Double] = []
+            var particles: [Circle] = []
             for method in perAggregate {
                 switch method {
                 case .pcm: result[.pcm] = pcm.size(mask: crop, aggregate: aggregate, pixelSizeNm: ps)
@@ -102,13 +153,22 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
                     if let fit = edmSBS.fit(curve) { result[.edmSBS] = .checked(fit.dgNm) } else {
                         result[.edmSBS] = .notDetermined(.fitFailed)
                     }
-                case .edmWS: result[.edmWS] = edmWS.size(mask: crop, pixelSizeNm: ps)
-                case .hough: break
+                case .edmWS:
+                    // Back from the working crop to the image's pixels.
+                    let sx = Double(cropWidth) / Double(crop.width), sy = Double(cropHeight) / Double(crop.height)
+                    let working = edmWS.particles(mask: crop, pixelSizeNm: ps)
+                    result[.edmWS] = sizeFromLocated(working, pixelSizeNm: ps)
+                    particles = working.map { c in
+                        Circle(centerX: Double(cropped.column) + (c.centerX + 0.5) * sx - 0.5,
+                               centerY: Double(cropped.row) + (c.centerY + 0.5) * sy - 0.5, radius: c.radius * (sx + sy) / 2)
+                    }
+                case .hough, .cnnPrimaries: break
                 }
             }
             lock.lock()
             sizes[index] = result
             curves[index] = curve
+            if methods.contains(.edmWS) { located[index][.edmWS] = particles }
             lock.unlock()
         }
     }
@@ -116,8 +176,15 @@ public func sizePrimaryParticles(analysis: AggregateAnalysis, image: GrayImage, 
         let found = hough.circles(in: image, pixelSizeNm: ps)
         for (k, (size, own)) in hough.size(circles: found, analysis: analysis).enumerated() {
             sizes[k][.hough] = size
-            circles[k] = own
+            located[k][.hough] = own
         }
     }
-    return ImageSizing(sizes: sizes, circles: circles, edmCurves: curves)
+    if methods.contains(.cnnPrimaries) && n > 0, let detector {
+        let found = detector.primaries(in: image, pixelSizeNm: ps, within: analysis)
+        for (k, own) in assignToAggregates(found, analysis: analysis).enumerated() {
+            sizes[k][.cnnPrimaries] = sizeFromLocated(own, pixelSizeNm: ps)
+            located[k][.cnnPrimaries] = own
+        }
+    }
+    return ImageSizing(sizes: sizes, located: located, edmCurves: curves)
 }

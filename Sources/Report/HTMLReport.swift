@@ -94,6 +94,8 @@ public struct AnalysisReport: Sendable {
     public var sizes: [(method: SizingMethod, daNm: [Double], dpNm: [Double])] = []
     /// How the results were made (version, command, configuration, model, date).
     public var provenance: Table?
+    /// The fractal fit N = kf (Rg / a)^Df per locating method.
+    public var morphology: Table?
 
     public init(title: String, aggregates: Table, summary: Table) {
         self.title = title
@@ -118,6 +120,13 @@ public struct AnalysisReport: Sendable {
         if !sizes.isEmpty {
             page.heading("Primary particle size against aggregate size")
             for chart in powerLawCharts { page.figure(chart, caption: "Fitted power law, data ellipse and the universal relation (dashed).") }
+        }
+        if let morphology {
+            page.heading("Morphology from located primaries")
+            page.paragraph("N = kf (Rg / a)^Df over all aggregates: N the primaries a method located in an aggregate, a half its dp, "
+                + "Rg the aggregate's projected radius of gyration; least squares in log-log, 95 % confidence intervals. "
+                + "Located primaries miss those hidden behind others, so N and Df are low in dense aggregates.")
+            page.table(morphology, csvName: "summary.json")
         }
         page.heading("Aggregates")
         page.table(aggregates, csvName: "aggregates.csv")

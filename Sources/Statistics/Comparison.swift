@@ -148,27 +148,13 @@ public struct PowerLawFit: Sendable, Equatable, Codable {
     /// Fits the pairs with positive, finite da and dp; nil with fewer than two of them or when
     /// all da are equal.
     public init?(daNm: [Double], dpNm: [Double]) {
-        guard let m = LogMoments(daNm, dpNm), m.n >= 2, m.sxx > 0 else { return nil }
-        let n = m.n, mx = m.meanX, my = m.meanY, sxx = m.sxx, sxy = m.sxy, syy = m.syy
-        let slope = sxy / sxx, intercept = my - slope * mx
-        count = n
-        dTEM = slope
-        // log10 dp100 = intercept + slope * log10(100).
-        let at100 = intercept + 2 * slope
-        dp100Nm = pow(10, at100)
-        let residual = max(syy - slope * sxy, 0)
-        rSquared = syy > 0 ? 1 - residual / syy : 1
-        if n >= 3 {
-            let s = (residual / Double(n - 2)).squareRoot()
-            let t = studentTQuantile(0.975, degreesOfFreedom: Double(n - 2))
-            let seSlope = s / sxx.squareRoot()
-            let seAt100 = s * (1 / Double(n) + (2 - mx) * (2 - mx) / sxx).squareRoot()
-            dTEMInterval = (slope - t * seSlope)...(slope + t * seSlope)
-            dp100Interval = pow(10, at100 - t * seAt100)...pow(10, at100 + t * seAt100)
-        } else {
-            dTEMInterval = nil
-            dp100Interval = nil
-        }
+        guard let r = LogLogRegression(x: daNm, y: dpNm, referenceX: 100) else { return nil }
+        count = r.count
+        dTEM = r.slope
+        dp100Nm = r.valueAtReference
+        rSquared = r.rSquared
+        dTEMInterval = r.slopeInterval
+        dp100Interval = r.valueInterval
     }
 
     /// dp (nm) predicted at `daNm`.
@@ -200,6 +186,69 @@ public func dataEllipse(x: [Double], y: [Double], points: Int = 100) -> [(x: Dou
 
 /// Means and centred sums of squares and products of (log10 x, log10 y) over the pairs where
 /// both are positive and finite.
+/// Ordinary least squares of log10 y on log10 x, y = c (x / referenceX)^slope, with 95 %
+/// confidence intervals of the slope and of c (t distribution, n - 2 degrees of freedom; nil
+/// with n < 3). nil with fewer than two usable pairs or all x equal.
+struct LogLogRegression {
+    var count: Int
+    var slope: Double
+    var valueAtReference: Double
+    var rSquared: Double
+    var slopeInterval: ClosedRange<Double>?
+    var valueInterval: ClosedRange<Double>?
+
+    init?(x: [Double], y: [Double], referenceX: Double) {
+        guard let m = LogMoments(x, y), m.n >= 2, m.sxx > 0 else { return nil }
+        let n = m.n, mx = m.meanX, my = m.meanY, sxx = m.sxx, sxy = m.sxy, syy = m.syy
+        let b = sxy / sxx, intercept = my - b * mx
+        let x0 = log10(referenceX)
+        let atReference = intercept + x0 * b
+        count = n
+        slope = b
+        valueAtReference = pow(10, atReference)
+        let residual = max(syy - b * sxy, 0)
+        rSquared = syy > 0 ? 1 - residual / syy : 1
+        if n >= 3 {
+            let s = (residual / Double(n - 2)).squareRoot()
+            let t = studentTQuantile(0.975, degreesOfFreedom: Double(n - 2))
+            let seSlope = s / sxx.squareRoot()
+            let seAtReference = s * (1 / Double(n) + (x0 - mx) * (x0 - mx) / sxx).squareRoot()
+            slopeInterval = (b - t * seSlope)...(b + t * seSlope)
+            valueInterval = pow(10, atReference - t * seAtReference)...pow(10, atReference + t * seAtReference)
+        }
+    }
+}
+
+/// The fractal law of a population of aggregates, N = kf (Rg / a)^Df (N primaries, Rg the
+/// radius of gyration, a the primary radius), fitted by least squares in log-log with 95 %
+/// confidence intervals of Df and kf.
+public struct FractalFit: Sendable, Equatable, Codable {
+    public var count: Int
+    public var fractalDimension: Double
+    public var prefactor: Double
+    public var fractalDimensionInterval: ClosedRange<Double>?
+    public var prefactorInterval: ClosedRange<Double>?
+    public var rSquared: Double
+
+    enum CodingKeys: String, CodingKey {
+        case count, fractalDimension = "fractal_dimension", prefactor = "prefactor"
+        case fractalDimensionInterval = "fractal_dimension_95", prefactorInterval = "prefactor_95", rSquared = "r_squared"
+    }
+
+    /// Fits the aggregates with a positive count, Rg and primary radius; nil with fewer than
+    /// two of them or all Rg / a equal.
+    public init?(primaryCounts: [Int], rgNm: [Double], primaryRadiusNm: [Double]) {
+        let ratio = zip(rgNm, primaryRadiusNm).map { $0.1 > 0 ? $0.0 / $0.1 : 0 }
+        guard let r = LogLogRegression(x: ratio, y: primaryCounts.map(Double.init), referenceX: 1) else { return nil }
+        count = r.count
+        fractalDimension = r.slope
+        prefactor = r.valueAtReference
+        fractalDimensionInterval = r.slopeInterval
+        prefactorInterval = r.valueInterval
+        rSquared = r.rSquared
+    }
+}
+
 struct LogMoments {
     var n: Int, meanX: Double, meanY: Double, sxx = 0.0, syy = 0.0, sxy = 0.0
 

@@ -56,7 +56,17 @@ public struct AggregateTruth: Sendable, Equatable, Codable {
         public var xPx: Double
         public var yPx: Double
         public var diameterNm: Double
-        enum CodingKeys: String, CodingKey { case xPx = "x_px", yPx = "y_px", diameterNm = "d_nm" }
+        /// Share of the primary's projected disc where it is the nearest primary to the viewer
+        /// (0...1): what a person outlining primaries would see of it. Detectors are scored on
+        /// primaries at least `PrimaryVisibility.countedFraction` visible (Docs/Primaries.md).
+        /// nil in truth files written before it was recorded.
+        public var visibleFraction: Double?
+        enum CodingKeys: String, CodingKey {
+            case xPx = "x_px", yPx = "y_px", diameterNm = "d_nm", visibleFraction = "visible_fraction"
+        }
+        public init(xPx: Double, yPx: Double, diameterNm: Double, visibleFraction: Double? = nil) {
+            self.xPx = xPx; self.yPx = yPx; self.diameterNm = diameterNm; self.visibleFraction = visibleFraction
+        }
     }
     public var id: Int
     public var primaryCount: Int
@@ -160,8 +170,14 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
     // 2. Mass thickness and the truth mask (owner = aggregate index + 1).
     var thickness = [Double](repeating: 0, count: w * h)
     var owner = [Int32](repeating: 0, count: w * h)
+    // Which primary is nearest the viewer at each pixel (flat index + 1), for `visibleFraction`.
+    var front = [Int32](repeating: 0, count: w * h)
+    var frontZ = [Double](repeating: -.infinity, count: w * h)
+    let firstPrimary = placed.reduce(into: [0]) { $0.append($0.last! + $1.primaries.count) }
+    var discPixels = [Int](repeating: 0, count: firstPrimary.last!)
     for (k, agg) in placed.enumerated() {
-        for p in agg.primaries {
+        for (j, p) in agg.primaries.enumerated() {
+            let flat = firstPrimary[k] + j
             let density = Double.random(in: 0.85...1.15, using: &rng)
             let rPx = p.diameterNm / 2 / ps
             let x = agg.cx + p.x / ps, y = agg.cy + p.y / ps
@@ -175,8 +191,12 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
                     let q = rPx * rPx - dx * dx - dy * dy
                     if q >= 0 {
                         let i = r * w + c
-                        thickness[i] += density * 2 * q.squareRoot() * ps
+                        let half = q.squareRoot()
+                        thickness[i] += density * 2 * half * ps
                         owner[i] = Int32(k + 1)
+                        discPixels[flat] += 1
+                        let z = p.z / ps + half
+                        if z > frontZ[i] { frontZ[i] = z; front[i] = Int32(flat + 1) }
                     }
                 }
             }
@@ -232,6 +252,8 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
     // 4. Truth.
     var mask = BinaryMask(width: w, height: h, pixelSize: image.pixelSize)
     for i in 0..<(w * h) where owner[i] != 0 { mask.bits[i] = 1 }
+    var frontPixels = [Int](repeating: 0, count: discPixels.count)
+    for f in front where f > 0 { frontPixels[Int(f) - 1] += 1 }
     var truths: [AggregateTruth] = []
     for (k, agg) in placed.enumerated() {
         var n = 0, sr = 0.0, sc = 0.0, srr = 0.0, scc = 0.0
@@ -253,8 +275,11 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
             rg3dNm: agg.aggregate.radiusOfGyrationNm, rgProjectedNm: rg, centroidXPx: mc, centroidYPx: mr,
             touchesBorder: border, fractalDimension: agg.aggregate.recipe.fractalDimension,
             fractalPrefactor: agg.aggregate.recipe.fractalPrefactor, overlap: agg.aggregate.recipe.overlap,
-            primaries: agg.primaries.map {
-                .init(xPx: agg.cx + $0.x / ps, yPx: agg.cy + $0.y / ps, diameterNm: $0.diameterNm)
+            primaries: agg.primaries.enumerated().map { j, p in
+                let flat = firstPrimary[k] + j
+                // A primary wholly outside the frame has no disc pixels: nothing of it is seen.
+                let visible = discPixels[flat] > 0 ? Double(frontPixels[flat]) / Double(discPixels[flat]) : 0
+                return .init(xPx: agg.cx + p.x / ps, yPx: agg.cy + p.y / ps, diameterNm: p.diameterNm, visibleFraction: visible)
             }))
     }
     let truth = SynthesisTruth(seed: seed, parameters: parameters, aggregates: truths,

@@ -30,6 +30,9 @@ public struct SegmentationDataset: Sendable {
 
     static let extensions: Set<String> = ["png", "tif", "tiff"]
 
+    /// No images: for runs that train on synthetic images alone (the primary-particle detector).
+    public static var syntheticOnly: SegmentationDataset { SegmentationDataset(train: [], validation: []) }
+
     /// Loads and checks the folder, resampling images to the configuration's scale.
     /// - Throws: `TrainingError.invalidData` naming the files at fault.
     /// - Parameter pixelSizes: a table (`--pixel-sizes`, by stem) whose entries win over the

@@ -17,10 +17,25 @@ public struct TrainingProgress: Sendable {
 }
 
 /// Validation loss, pixel accuracy and IoU (pooled over the validation images, p > 0.5).
+///
+/// For the primary-particle detector (`task: primaries`) `accuracy` is the precision of the
+/// located primaries, `iou` is 0, and `f1`, `recall`, `medianDiameterError` and
+/// `peakThreshold` (the centre threshold that gave the best F1) are set.
 public struct ValidationScore: Codable, Sendable, Equatable {
     public var loss: Double
     public var accuracy: Double
     public var iou: Double
+    public var f1: Double? = nil
+    public var recall: Double? = nil
+    public var medianDiameterError: Double? = nil
+    public var peakThreshold: Double? = nil
+
+    public init(loss: Double, accuracy: Double, iou: Double) {
+        self.loss = loss; self.accuracy = accuracy; self.iou = iou
+    }
+
+    /// What the best models are chosen by: F1 for the detector, IoU for segmentation.
+    public var primaryMetric: Double { f1 ?? iou }
 }
 
 /// The saved state of a run (`checkpoint/state.json`).
@@ -34,7 +49,9 @@ struct RunState: Codable {
 
 struct BestModel: Codable {
     var iteration: Int
+    /// The validation score it was kept for (`ValidationScore.primaryMetric`: IoU, or F1 for the detector).
     var iou: Double
+    var peakThreshold: Double? = nil
     var file: String
 }
 
@@ -61,6 +78,13 @@ public final class Trainer {
     var state: RunState
     var syntheticEpoch = -1
     var syntheticPool: [TrainingSample] = []
+    var primaryEpoch = -1
+    var primaryPool: [PrimaryTrainingImage] = []
+    /// Six fixed 512 px images (128 px for crops under 128 px, as in tests).
+    lazy var primaryValidation: [PrimaryTrainingImage] = primaryValidationImages(
+        count: 6, size: configuration.cropSize >= 128 ? 512 : 128, pixelSizeNm: configuration.modelPixelSizeNm ?? 1, seed: configuration.seed)
+    /// The detector's diameter channel predicts log(d / this).
+    static let referenceDiameterNm = 20.0
 
     /// Sets up a run; with `resume` (a checkpoint folder, or an output folder holding
     /// `checkpoint/`), continues it with the configuration it was started with, except for
@@ -92,7 +116,8 @@ public final class Trainer {
             checkpointFolder = folder
         }
         self.configuration = config
-        model = FPN(encoder: config.depth!, dropout: config.dropout, seed: config.seed)
+        model = FPN(encoder: config.depth!, classes: config.isPrimaryDetector ? 2 : 1, dropout: config.dropout, seed: config.seed)
+        if config.isPrimaryDetector && config.initialWeights == nil { model.setHeadBias(channel: 0, to: -2.19) }
         if let path = config.initialWeights, resume == nil { try Self.loadInitialWeights(path, into: model) }
         Self.freeze(model, stages: config.frozenStages)
         optimizer = Adam(parameters: model.namedParameters(), learningRate: config.learningRate, weightDecay: config.weightDecay)
@@ -173,6 +198,57 @@ public final class Trainer {
         return syntheticPool
     }
 
+    /// The detector's synthetic images of an epoch, at its working pixel size.
+    func primarySamples(epoch: Int) -> [PrimaryTrainingImage] {
+        if epoch == primaryEpoch { return primaryPool }
+        let ps = configuration.modelPixelSizeNm ?? 1
+        var pool = [PrimaryTrainingImage?](repeating: nil, count: configuration.syntheticPerEpoch)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: configuration.syntheticPerEpoch) { k in
+            var g = generator(-(epoch + 1), k)
+            let side = max(configuration.cropSize * 3, 512)
+            let p = primaryTrainingParameters(width: side, height: side, pixelSizeNm: ps, rng: &g)
+            let image = makePrimaryTrainingImage(p, seed: g.next())
+            lock.lock(); pool[k] = image; lock.unlock()
+        }
+        primaryEpoch = epoch
+        primaryPool = pool.compactMap { $0 }
+        return primaryPool
+    }
+
+    /// The detector's batch of step `iteration`: images [N, 3, S, S] and the targets of
+    /// `centerHeatmapLoss`, each [N, 1, S, S].
+    func primaryBatch(_ iteration: Int) -> (images: Tensor, heatmap: Tensor, logDiameter: Tensor, weight: Tensor) {
+        let n = configuration.batchSize, s = configuration.cropSize
+        let pool = primarySamples(epoch: (iteration - 1) / configuration.iterationsPerEpoch)
+        let ps = configuration.modelPixelSizeNm ?? 1
+        var images = Tensor(zeros: [n, 3, s, s])
+        var heat = Tensor(zeros: [n, 1, s, s]), logD = Tensor(zeros: [n, 1, s, s]), weight = Tensor(zeros: [n, 1, s, s])
+        let mean = InferenceConfiguration().mean, std = InferenceConfiguration().std
+        var crops = [([Float], [Float], [Float], [Float])](repeating: ([], [], [], []), count: n)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: n) { k in
+            var g = generator(iteration, k)
+            let sample = pool[Int.random(in: 0..<pool.count, using: &g)]
+            let crop = primaryCrop(sample, size: s, rng: &g)
+            let t = renderPrimaryTargets(crop.primaries, size: s, pixelSizeNm: ps, referenceDiameterNm: Self.referenceDiameterNm)
+            lock.lock(); crops[k] = (crop.image, t.heatmap, t.logDiameter, t.weight); lock.unlock()
+        }
+        let plane = s * s
+        for k in 0..<n {
+            for ch in 0..<3 {
+                let base = (k * 3 + ch) * plane
+                for i in 0..<plane { images.data[base + i] = (crops[k].0[i] - mean[ch]) / std[ch] }
+            }
+            for i in 0..<plane {
+                heat.data[k * plane + i] = crops[k].1[i]
+                logD.data[k * plane + i] = crops[k].2[i]
+                weight.data[k * plane + i] = crops[k].3[i]
+            }
+        }
+        return (images, heat, logD, weight)
+    }
+
     /// The batch of step `iteration`: images [N, 3, S, S] normalised as at inference, masks [N, 1, S, S].
     func batch(_ iteration: Int) -> (Tensor, Tensor) {
         let n = configuration.batchSize, s = configuration.cropSize
@@ -204,6 +280,10 @@ public final class Trainer {
     /// Scores the model on the validation images (whole images, evaluation mode).
     public func validate() -> ValidationScore {
         let predictor = SegmentationPredictor(model: model)
+        if configuration.isPrimaryDetector {
+            return scorePrimaryDetector(predictor, images: primaryValidation, pixelSizeNm: configuration.modelPixelSizeNm ?? 1,
+                                        referenceDiameterNm: Self.referenceDiameterNm)
+        }
         var loss = 0.0, correct = 0, total = 0, intersection = 0, union = 0
         for sample in dataset.validation {
             let p = predictor.probabilities(plane: sample.image, width: sample.width, height: sample.height)
@@ -250,12 +330,19 @@ public final class Trainer {
             }
             let i = state.iteration + 1
             optimizer.learningRate = schedule(i)
-            let (x, y) = batch(i)
             var stepGenerator = generator(i, -1)
             model.reseedDropout(stepGenerator.next())
             model.zeroGradients()
-            let logits = model.forward(x, training: true)
-            let (loss, gradient) = binaryCrossEntropyWithLogits(logits, targets: y)
+            let loss: Float, gradient: Tensor
+            if configuration.isPrimaryDetector {
+                let b = primaryBatch(i)
+                let logits = model.forward(b.images, training: true)
+                (loss, _, _, gradient) = centerHeatmapLoss(logits, heatmap: b.heatmap, logDiameter: b.logDiameter, sizeWeight: b.weight)
+            } else {
+                let (x, y) = batch(i)
+                let logits = model.forward(x, training: true)
+                (loss, gradient) = binaryCrossEntropyWithLogits(logits, targets: y)
+            }
             guard loss.isFinite else { throw TrainingError.invalidData("the loss became \(loss) at iteration \(i); lower learningRate") }
             _ = model.backward(gradient)
             optimizer.update()
@@ -290,12 +377,18 @@ public final class Trainer {
     }
 
     /// Metadata written into every exported model.
-    func metadata(score: Double?, iteration: Int) -> [String: String] {
+    func metadata(score: Double?, iteration: Int, peakThreshold: Double? = nil) -> [String: String] {
         var m = ["encoder": configuration.encoder, "architecture": "FPN", "threshold": "0.5",
                  "default_scale": String(configuration.defaultScale), "iteration": String(iteration),
-                 "trained_by": "sootctl train"]
+                 "trained_by": "sootctl train", "task": configuration.task]
         if let ps = configuration.modelPixelSizeNm { m["model_pixel_size_nm"] = String(ps) }
-        if let score { m["validation_iou"] = String(format: "%.4f", score) }
+        if configuration.isPrimaryDetector {
+            m["reference_diameter_nm"] = String(Self.referenceDiameterNm)
+            if let peakThreshold { m["peak_threshold"] = String(peakThreshold) }
+            if let score { m["validation_f1"] = String(format: "%.4f", score) }
+        } else if let score {
+            m["validation_iou"] = String(format: "%.4f", score)
+        }
         // Sorted keys: the same configuration gives the same bytes (reproducible model files).
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -307,10 +400,12 @@ public final class Trainer {
         let folder = outputFolder + "/best"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let worst = state.best.min { $0.iou < $1.iou }
-        guard state.best.count < configuration.keepBest || score.iou > (worst?.iou ?? -1) else { return }
-        let file = String(format: "iter_%06d_iou_%.4f.safetensors", iteration, score.iou)
-        try SafeTensors.write(model.stateDict(), to: folder + "/" + file, metadata: metadata(score: score.iou, iteration: iteration))
-        state.best.append(BestModel(iteration: iteration, iou: score.iou, file: file))
+        let value = score.primaryMetric
+        guard state.best.count < configuration.keepBest || value > (worst?.iou ?? -1) else { return }
+        let file = String(format: "iter_%06d_%@_%.4f.safetensors", iteration, configuration.isPrimaryDetector ? "f1" : "iou", value)
+        try SafeTensors.write(model.stateDict(), to: folder + "/" + file,
+                              metadata: metadata(score: value, iteration: iteration, peakThreshold: score.peakThreshold))
+        state.best.append(BestModel(iteration: iteration, iou: value, peakThreshold: score.peakThreshold, file: file))
         if state.best.count > configuration.keepBest, let w = state.best.min(by: { $0.iou < $1.iou }) {
             try? FileManager.default.removeItem(atPath: folder + "/" + w.file)
             state.best.removeAll { $0.file == w.file }
@@ -335,6 +430,17 @@ public final class Trainer {
     }
 
     func writeLog() throws {
+        if configuration.isPrimaryDetector {
+            var text = "iteration,learning_rate,train_loss,val_precision,val_recall,val_f1,val_median_diameter_error,peak_threshold,images_per_second,elapsed_s\n"
+            for r in state.log {
+                let v = r.validation
+                text += String(format: "%d,%.3g,%.5f,%.4f,%.4f,%.4f,%.4f,%.2f,%.2f,%.1f\n", r.iteration, Double(r.learningRate), r.trainLoss,
+                               v.accuracy, v.recall ?? 0, v.f1 ?? 0, v.medianDiameterError ?? .nan, v.peakThreshold ?? 0,
+                               r.imagesPerSecond, r.elapsedSeconds)
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: outputFolder + "/log.csv"), options: .atomic)
+            return
+        }
         var text = "iteration,learning_rate,train_loss,val_loss,val_accuracy,val_iou,images_per_second,elapsed_s\n"
         for r in state.log {
             text += String(format: "%d,%.3g,%.5f,%.5f,%.5f,%.5f,%.2f,%.1f\n", r.iteration, Double(r.learningRate), r.trainLoss,
@@ -346,16 +452,17 @@ public final class Trainer {
     /// `final.safetensors` (last weights) and `model.safetensors` (best validation IoU), both
     /// half precision with the metadata inference needs.
     func exportModels() throws {
-        let finalScore = state.log.last?.validation.iou
+        let last = state.log.last?.validation
+        let finalScore = last?.primaryMetric
         try SafeTensors.write(model.stateDict(), to: outputFolder + "/final.safetensors", format: .float16,
-                              metadata: metadata(score: finalScore, iteration: state.iteration))
+                              metadata: metadata(score: finalScore, iteration: state.iteration, peakThreshold: last?.peakThreshold))
         if let best = state.best.max(by: { $0.iou < $1.iou }) {
             let (bestState, _) = try SafeTensors.read(outputFolder + "/best/" + best.file)
             try SafeTensors.write(bestState, to: outputFolder + "/model.safetensors", format: .float16,
-                                  metadata: metadata(score: best.iou, iteration: best.iteration))
+                                  metadata: metadata(score: best.iou, iteration: best.iteration, peakThreshold: best.peakThreshold))
         } else {
             try SafeTensors.write(model.stateDict(), to: outputFolder + "/model.safetensors", format: .float16,
-                                  metadata: metadata(score: finalScore, iteration: state.iteration))
+                                  metadata: metadata(score: finalScore, iteration: state.iteration, peakThreshold: last?.peakThreshold))
         }
     }
 }

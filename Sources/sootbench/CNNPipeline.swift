@@ -2,6 +2,9 @@ import Classifiers
 import Foundation
 import ImageCore
 import NeuralNet
+import PrimarySizing
+import Synthesis
+import Aggregates
 
 /// `sootbench cnn`: each stage of CNN segmentation of one image with the default (or a given)
 /// model: reading, the network at the model's scale (resampling included), the
@@ -30,4 +33,34 @@ func benchCNN(imagePath: String, modelPath: String?, pixelSizeNm ps: Double, rep
     try? FileManager.default.removeItem(atPath: out)
     print(String(format: "segmentation (network + post-processing): %.2f s; with writing the mask: %.2f s",
                  total.seconds + p.seconds, total.seconds + p.seconds + w.seconds))
+}
+
+/// `sootbench primaries`: the learned primary-particle detector on one synthetic 2240 x 1952
+/// image at each pixel size: the network on the box around the aggregates (what `analyze`
+/// runs), the whole image, and peak decoding, timed separately.
+func benchPrimaryDetector(modelPath: String?, pixelSizesNm: [Double], repeatCount: Int) throws {
+    let detector = try modelPath.map { try PrimaryDetector(modelPath: $0) } ?? PrimaryDetector.defaultModel()
+    print("model: \(detector.modelPath) (working pixel size \(detector.workingPixelSizeNm) nm/px, centre threshold \(detector.decoding.threshold))")
+    for ps in pixelSizesNm {
+        var p = SynthesisParameters()
+        p.pixelSizeNm = ps
+        let s = synthesize(p, seed: 2026)
+        let analysis = extractAggregates(mask: s.mask, image: s.image, pixelSizeNm: ps, options: AggregateOptions())
+        let n = s.image.count
+        print("image: synthetic 2240 x 1952 at \(ps) nm/px, \(analysis.aggregates.count) aggregate(s), "
+              + "network input \(Int((2240 * ps / detector.workingPixelSizeNm).rounded())) x \(Int((1952 * ps / detector.workingPixelSizeNm).rounded())) for the whole image")
+        var found: [Circle] = []
+        let box = measure("detector on the aggregates' boxes (\(ps) nm/px)", pixels: n, repeat: repeatCount) {
+            found = detector.primaries(in: s.image, pixelSizeNm: ps, within: analysis)
+        }
+        _ = measure("detector on the whole image (\(ps) nm/px)", pixels: n, repeat: repeatCount) {
+            consume(detector.primaries(in: s.image, pixelSizeNm: ps))
+        }
+        let planes = detector.outputPlanes(s.image, pixelSizeNm: ps)
+        _ = measure("peak decoding alone (\(ps) nm/px)", pixels: n, repeat: repeatCount) {
+            consume(decodePrimaryPeaks(heatmapLogits: planes.heatmap, logDiameter: planes.logDiameter, width: planes.width,
+                                       height: planes.height, pixelSizeNm: detector.workingPixelSizeNm, decoding: detector.decoding))
+        }
+        print(String(format: "%d primaries located; per image %.2f s (aggregates' boxes)", found.count, box.seconds))
+    }
 }

@@ -330,6 +330,12 @@ do {
         try benchCNN(imagePath: option("--image") ?? "../shared/data/real/images/20180529_A9_003.png",
                      modelPath: option("--model"), pixelSizeNm: Double(option("--pixel-size") ?? "0.4") ?? 0.4,
                      repeatCount: Int(option("--repeat") ?? "3") ?? 3)
+    case "primaries":
+        let sizes = (option("--pixel-sizes") ?? "0.4,0.8").split(separator: ",").compactMap { Double($0) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= 4 }) else {
+            throw NeuralNetError.invalidInput("primaries --pixel-sizes takes comma-separated nm/px values in (0, 4]")
+        }
+        try benchPrimaryDetector(modelPath: option("--model"), pixelSizesNm: sizes, repeatCount: Int(option("--repeat") ?? "3") ?? 3)
     case "tws-loo":
         let flattening = option("--flattening").map { $0 == "none" ? nil : TWSSegmenter.Flattening(description: $0) }
             ?? TWSSegmenter.Flattening()
@@ -359,7 +365,7 @@ do {
         try encoder.encode(example.truth).write(to: URL(fileURLWithPath: "Examples/synthetic_soot_truth.json"))
         print("wrote Examples/synthetic_soot.png, synthetic_soot_mask.png and synthetic_soot_truth.json")
     default:
-        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, nn-profile, sgemm, cnn, tws, tws-loo, scalebars, write-example\n".utf8))
+        FileHandle.standardError.write(Data("sootbench: unknown suite \(suite); known: imagecore, classical, synth-validate, nn, nn-case, nn-profile, sgemm, cnn, primaries, tws, tws-loo, scalebars, write-example\n".utf8))
         exit(2)
     }
 } catch {

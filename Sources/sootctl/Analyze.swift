@@ -26,8 +26,11 @@ struct Analyze: ParsableCommand {
     @OptionGroup var pixelSizes: PixelSizeOptions
     @OptionGroup var batchOptions: BatchOptions
 
-    @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, or all / none.")
-    var sizing: String = "all"
+    @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, cnn-primaries (the learned detector), or paper (the first four, default) / all / none.")
+    var sizing: String = "paper"
+
+    @Option(name: .customLong("primary-model"), help: "Model file of the primary-particle detector (--sizing cnn-primaries; default: the installed models/primaries.safetensors).", completion: .file())
+    var primaryModel: String?
 
     @Option(help: "Analyse this mask (file, or folder of masks named like the images) instead of segmenting.",
             completion: .file())
@@ -39,12 +42,16 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output folder.", completion: .directory)
     var out: String
 
-    func validate() throws { _ = try parseSizing(sizing) }
+    func validate() throws {
+        let methods = try parseSizing(sizing)
+        if primaryModel != nil && !methods.contains(.cnnPrimaries) { throw ValidationError("--primary-model only applies with --sizing cnn-primaries (or all)") }
+    }
 
     func run() throws {
         try reportingErrors {
             var configuration = makeConfiguration(classifier: classifier.classifier, model: classifier.model, post: post)
             configuration.sizing = try parseSizing(sizing)
+            configuration.primaryModelPath = primaryModel
             configuration.keepFailed = keepFailed
             let masks = try mask.map { try MaskSource($0, option: "--mask", allowFile: true) }
             let batch = try pixelSizes.inputs(images, masks: masks)
@@ -55,6 +62,7 @@ struct Analyze: ParsableCommand {
                 commandLine: typedCommandLine, configuration: configuration, modelPath: analyzer.modelPath,
                 pixelSizeNm: pixelSizes.pixelSizeNm, pixelSizeTable: pixelSizes.pixelSizesFile)
             provenance.masks = mask
+            if let detector = analyzer.detector { try provenance.recordPrimaryModel(detector.modelPath) }
             let printer = EventPrinter(total: batch.inputs.files.count)
             var run = AnalysisRun(configuration: configuration, provenance: provenance)
             run.resume = batchOptions.resume

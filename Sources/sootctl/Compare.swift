@@ -39,8 +39,16 @@ struct Compare: ParsableCommand {
     @OptionGroup var post: PostProcessingOptions
     @OptionGroup var pixelSizes: PixelSizeOptions
 
-    @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, or all / none.")
-    var sizing: String = "all"
+    @Option(help: "Primary-particle sizing: comma-separated pcm, edm-sbs, hough, edm-ws, cnn-primaries (the learned detector), or paper (the first four, default) / all / none.")
+    var sizing: String = "paper"
+
+    @Option(name: .customLong("primary-model"), help: "Model file of the primary-particle detector (--sizing cnn-primaries; default: the installed models/primaries.safetensors).", completion: .file())
+    var primaryModel: String?
+
+    @Option(name: .customLong("primary-truth"),
+            help: "Folder of known primary particles: STEM.json (sootctl synth's truth/) or STEM_NNN.png, one mask per hand-outlined primary (in the folder or its STEM/). Scores the located primaries (primary_detection.csv).",
+            completion: .directory)
+    var primaryTruth: String?
 
     @Flag(help: "Keep the images an earlier, interrupted compare into --out finished (same options, unchanged files) and do the rest.")
     var resume = false
@@ -64,6 +72,10 @@ struct Compare: ParsableCommand {
         if images.isEmpty && imagesOption.isEmpty { throw ValidationError("name the images (files or folders)") }
         if model != nil && !chosen.contains(.cnn) { throw ValidationError("--model only applies with cnn") }
         if twsModel != nil && !chosen.contains(.tws) { throw ValidationError("--tws-model only applies with tws") }
+        let methods = try parseSizing(sizing)
+        if primaryModel != nil && !methods.contains(.cnnPrimaries) {
+            throw ValidationError("--primary-model only applies with --sizing cnn-primaries (or all)")
+        }
     }
 
     func run() throws {
@@ -73,6 +85,7 @@ struct Compare: ParsableCommand {
             configuration.modelPath = model
             configuration.twsModelPath = twsModel
             configuration.sizing = try parseSizing(sizing)
+            configuration.primaryModelPath = primaryModel
             let truthSource = try MaskSource(truth, option: "--truth", allowFile: false)
             let batch = try pixelSizes.inputs(images + imagesOption)
             let output = OutputFolder(out, inputs: batch.inputs.files, inputFolders: [truthSource.path])
@@ -81,8 +94,15 @@ struct Compare: ParsableCommand {
                 commandLine: typedCommandLine, configuration: configuration, classifiers: chosen.map(\.rawValue),
                 modelPath: nil, pixelSizeNm: pixelSizes.pixelSizeNm, pixelSizeTable: pixelSizes.pixelSizesFile)
             let printer = EventPrinter(total: batch.inputs.files.count)
-            let (evaluation, failures) = try ComparisonRun(configuration: configuration, classifiers: chosen, provenance: provenance)
-                .run(batch, truth: truthSource, output: output, resume: resume, events: printer.callAsFunction)
+            var comparison = ComparisonRun(configuration: configuration, classifiers: chosen, provenance: provenance)
+            if let primaryTruth {
+                guard (try? MaskSource(primaryTruth, option: "--primary-truth", allowFile: false)) != nil else {
+                    throw PipelineError.notAFolder(primaryTruth, option: "--primary-truth")
+                }
+                comparison.primaryTruth = primaryTruth
+            }
+            let (evaluation, failures) = try comparison.run(batch, truth: truthSource, output: output, resume: resume,
+                                                            events: printer.callAsFunction)
             printer.progress.finish()
             for line in evaluation.summaryLines { print(line) }
             print("\(evaluation.images.count) image(s), \(evaluation.truth.count) truth aggregate(s) -> \(out)/report.html")

@@ -34,8 +34,11 @@ struct Train: ParsableCommand {
     @Option(help: "tws: random seed (default 1); the same seed and data give the same model.")
     var seed: UInt64?
 
-    @Option(help: "Data folder (train/input, train/ground_truth, val/input, val/ground_truth).", completion: .directory)
-    var data: String
+    @Option(help: "What the CNN learns: segmentation (default; needs --data) or primaries (the primary-particle detector, on synthetic images with known primaries).")
+    var task: String = "segmentation"
+
+    @Option(help: "Data folder (train/input, train/ground_truth, val/input, val/ground_truth); not used by --task primaries.", completion: .directory)
+    var data: String?
 
     @Option(help: "Output folder.", completion: .directory)
     var out: String
@@ -43,8 +46,10 @@ struct Train: ParsableCommand {
     @Option(help: "Configuration file (JSON); its fields override the preset's.", completion: .file())
     var config: String?
 
-    @Option(help: "Preset: paper (default) or cpu; a --config file's fields apply on top, and a preset named in the file wins.")
-    var preset: String = "paper"
+    @Option(name: .customLong("preset"), help: "Preset: paper (default) or cpu for segmentation, primaries (default) for --task primaries; a --config file's fields apply on top, and a preset named in the file wins.")
+    var presetOption: String?
+
+    var preset: String { presetOption ?? (task == "primaries" ? "primaries" : "paper") }
 
     @Option(help: "Resume from a checkpoint folder (or an output folder holding checkpoint/).", completion: .directory)
     var resume: String?
@@ -63,13 +68,20 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard classifier == "cnn" || classifier == "tws" else { throw ValidationError("--classifier must be cnn or tws") }
         if classifier == "tws" {
-            if config != nil || resume != nil || synthetic != nil || iterations != nil || preset != "paper" {
+            if config != nil || resume != nil || synthetic != nil || iterations != nil || presetOption != nil || task != "segmentation" {
                 throw ValidationError("--config, --preset, --resume, --synthetic and --iterations are the CNN's; tws takes --trees, --pixels-per-class, --seed")
             }
         } else if trees != nil || pixelsPerClass != nil || seed != nil {
             throw ValidationError("--trees, --pixels-per-class and --seed apply to --classifier tws")
         }
-        guard preset == "paper" || preset == "cpu" else { throw ValidationError("--preset must be paper or cpu") }
+        guard task == "segmentation" || task == "primaries" else { throw ValidationError("--task must be segmentation or primaries") }
+        if task == "primaries" {
+            guard preset == "primaries" else { throw ValidationError("--task primaries takes --preset primaries") }
+            if data != nil || pixelSizesFile != nil { throw ValidationError("--task primaries trains on synthetic images: --data and --pixel-sizes do not apply") }
+        } else {
+            guard preset == "paper" || preset == "cpu" else { throw ValidationError("--preset must be paper or cpu") }
+            guard data != nil else { throw ValidationError("--data is required (the training images and their masks)") }
+        }
         if let synthetic, synthetic < 0 { throw ValidationError("--synthetic must not be negative") }
         if let iterations, iterations <= 0 { throw ValidationError("--iterations must be positive") }
     }
@@ -80,7 +92,7 @@ struct Train: ParsableCommand {
         NeuralNetRuntime.selectBLASKernels()
         do {
             var configuration = try config.map { try TrainingConfiguration.load($0, preset: preset) }
-                ?? (preset == "cpu" ? .cpuPreset : TrainingConfiguration())
+                ?? TrainingConfiguration.preset(named: preset)!
             if let synthetic { configuration.syntheticPerEpoch = synthetic }
             if let iterations { configuration.iterations = iterations }
             try configuration.validate()
@@ -89,19 +101,33 @@ struct Train: ParsableCommand {
                     + "or choose another --out (nothing was overwritten)")
             }
             let table = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:]
-            let dataset = try SegmentationDataset.load(data, configuration: configuration, pixelSizes: table)
+            let dataset = configuration.isPrimaryDetector
+                ? SegmentationDataset.syntheticOnly
+                : try SegmentationDataset.load(data!, configuration: configuration, pixelSizes: table)
             let trainer = try Trainer(configuration: configuration, dataset: dataset, outputFolder: out, resume: resume,
                                       extendTo: resume == nil ? nil : iterations)
             let effective = trainer.configuration
+            if effective.isPrimaryDetector {
+                print("training the primary-particle detector FPN-\(effective.encoder) at \(effective.modelPixelSizeNm ?? 1) nm/px: "
+                      + "\(effective.iterations) iterations of \(effective.batchSize) x \(effective.cropSize) px, "
+                      + "\(effective.syntheticPerEpoch) synthetic images per epoch")
+            } else {
             print("training FPN-\(effective.encoder): \(dataset.train.count) training and \(dataset.validation.count) validation image(s), "
                   + "\(effective.iterations) iterations of \(effective.batchSize) x \(effective.cropSize) px"
                   + (effective.syntheticPerEpoch > 0 ? ", \(effective.syntheticPerEpoch) synthetic images per epoch" : ""))
+            }
             let tty = isatty(2) != 0
             var lastPrinted = Date.distantPast
             let score = try trainer.run { p in
                 var line = String(format: "iter %d/%d  loss %.4f  lr %.2g  %.1f img/s  %@ left", p.iteration, p.iterations,
                                   p.loss, Double(p.learningRate), p.imagesPerSecond, formatDuration(p.secondsLeft))
-                if let v = p.lastValidation { line += String(format: "  val IoU %.4f acc %.4f", v.iou, v.accuracy) }
+                if let v = p.lastValidation {
+                    if let f1 = v.f1 {
+                        line += String(format: "  val F1 %.4f recall %.4f precision %.4f", f1, v.recall ?? 0, v.accuracy)
+                    } else {
+                        line += String(format: "  val IoU %.4f acc %.4f", v.iou, v.accuracy)
+                    }
+                }
                 if tty {
                     FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
                 } else if Date().timeIntervalSince(lastPrinted) > 30 || p.iteration == p.iterations {
@@ -111,8 +137,13 @@ struct Train: ParsableCommand {
                 }
             }
             if tty { FileHandle.standardError.write(Data("\n".utf8)) }
-            print(String(format: "done: validation IoU %.4f, accuracy %.4f, loss %.4f -> %@/model.safetensors",
-                         score.iou, score.accuracy, score.loss, out))
+            if let f1 = score.f1 {
+                print(String(format: "done: validation F1 %.4f (recall %.4f, precision %.4f) -> %@/model.safetensors",
+                             f1, score.recall ?? 0, score.accuracy, out))
+            } else {
+                print(String(format: "done: validation IoU %.4f, accuracy %.4f, loss %.4f -> %@/model.safetensors",
+                             score.iou, score.accuracy, score.loss, out))
+            }
         } catch {
             throw failure(error)
         }
@@ -128,7 +159,7 @@ extension Train {
         do {
             let table = try pixelSizesFile.map { try PixelSize.readTable($0) } ?? [:]
             let progress = Progress(total: 0)
-            let report = try TWSTraining.run(data: data, out: out, configuration: configuration, pixelSizes: table) { progress.say($0) }
+            let report = try TWSTraining.run(data: data ?? "", out: out, configuration: configuration, pixelSizes: table) { progress.say($0) }
             progress.finish()
             var line = String(format: "done: %d pixels, %d trees in %.1f s, %@ -> %@/model.sootrf", report.trainingRows,
                               configuration.trees, report.trainingSeconds,

@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 
 /// The numbers `analyze` and `compare` give, byte for byte: the README example's
-/// aggregates.csv (unchanged since the pipeline moved out of the CLI, commit 29ffbe3), and
+/// aggregates.csv (unchanged since the pipeline moved out of the CLI, commit 29ffbe3, but for
+/// the located primaries' count and spread columns appended after dp_edm_ws_nm), and
 /// compare's four tables on the shared real images with their nominal pixel sizes (renewed
 /// when k-means, Otsu, Hough and the mask sizing methods moved to 0.8 nm/px, PaperScale;
 /// Docs/Methods.md gives the differences).

@@ -9,6 +9,10 @@ public struct RGB: Sendable, Equatable {
     public static let gyration = RGB(255, 220, 0)
     public static let particle = RGB(255, 0, 255)
     public static let circle = RGB(60, 230, 60)
+    /// EDM-WS particles.
+    public static let watershedCircle = RGB(0, 255, 255)
+    /// Primaries of the learned detector.
+    public static let detectorCircle = RGB(255, 140, 0)
     public static let label = RGB(255, 255, 255)
     /// Aggregates left out of the results (touching the border, or too small).
     public static let excluded = RGB(150, 150, 150)

@@ -152,6 +152,8 @@ public final class FPN: Layer {
     public let decoder: FPNDecoder
     let head: Conv2d
     let headSequence: Sequential
+    /// Output channels of the head (`classes`).
+    public let outputChannels: Int
     private var encoderFeatureShapes: [[Int]] = []
 
     /// - Parameters:
@@ -163,12 +165,21 @@ public final class FPN: Layer {
         encoder = ResNetEncoder(depth: depth)
         decoder = FPNDecoder(encoderChannels: depth.featureChannels, dropout: dropout, seed: seed &+ 1)
         head = Conv2d(inputChannels: 128, outputChannels: classes, kernelSize: 1)
+        outputChannels = classes
         headSequence = Sequential([head])
         initialize(seed: seed)
     }
 
     public var children: [(String, Layer)] {
         [("encoder", encoder), ("decoder", decoder), ("segmentation_head", headSequence)]
+    }
+
+    /// Sets the head's bias of output channel `channel` (a detector starts its centre heatmap at
+    /// a low prior, CenterNet's -2.19 = logit of 0.1, so the first steps are not swamped by
+    /// the background's loss).
+    public func setHeadBias(channel: Int, to value: Float) {
+        precondition(channel >= 0 && channel < outputChannels, "no output channel \(channel)")
+        head.bias?.value.data[channel] = value
     }
 
     /// Restarts the dropout masks' generator, so that a training step's masks depend only on

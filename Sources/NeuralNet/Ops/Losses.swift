@@ -48,3 +48,68 @@ public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor) -> Float 
     }
     return Float(s / Double(probabilities.count))
 }
+
+/// The loss of a centre-heatmap primary-particle detector (CenterNet, Zhou et al. 2019,
+/// "Objects as points"), on logits [N, 2, H, W]: channel 0 the centre heatmap, channel 1 the
+/// log diameter.
+///
+/// Heatmap: the penalty-reduced focal loss, summed and divided by the number of centres
+/// (pixels where `heatmap` is 1): -(1 - p)^2 log p at a centre, -(1 - Y)^4 p^2 log(1 - p)
+/// elsewhere (Y the target, p the sigmoid of the logit). Diameter: `sizeWeight` x L1 between
+/// channel 1 and `logDiameter`, divided by the summed weight, times `sizeFactor`.
+/// - Parameters:
+///   - heatmap, logDiameter, sizeWeight: [N, 1, H, W].
+/// - Returns: the total loss, its two parts and dL/dlogits.
+public func centerHeatmapLoss(_ logits: Tensor, heatmap: Tensor, logDiameter: Tensor, sizeWeight: Tensor,
+                              sizeFactor: Float = 1) -> (loss: Float, heatmapLoss: Float, sizeLoss: Float, gradient: Tensor) {
+    NeuralNetProfile.measure(.loss) {
+    let (n, c, h, w) = logits.nchw
+    precondition(c == 2, "centerHeatmapLoss needs logits with 2 channels")
+    precondition(heatmap.shape == [n, 1, h, w] && logDiameter.shape == heatmap.shape && sizeWeight.shape == heatmap.shape,
+                 "targets must be [N, 1, H, W] like the logits")
+    let plane = h * w
+    var positives = 0.0, weightSum = 0.0
+    for v in heatmap.data where v >= 1 { positives += 1 }
+    for v in sizeWeight.data { weightSum += Double(v) }
+    let heatScale = Float(1 / max(positives, 1)), sizeScale = Float(Double(sizeFactor) / max(weightSum, 1e-6))
+    var gradient = Tensor(zeros: logits.shape)
+    var heatParts = [Double](repeating: 0, count: n), sizeParts = [Double](repeating: 0, count: n)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: n) { k in
+        var heat = 0.0, size = 0.0
+        var g0 = [Float](repeating: 0, count: plane), g1 = [Float](repeating: 0, count: plane)
+        let xBase = k * 2 * plane, tBase = k * plane
+        for i in 0..<plane {
+            let x = logits.data[xBase + i], y = heatmap.data[tBase + i]
+            let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+            // log p = -softplus(-x), log(1 - p) = -softplus(x), both stable.
+            let logP = -(max(-x, 0) + log1pf(expf(-abs(x)))), log1mP = -(max(x, 0) + log1pf(expf(-abs(x))))
+            if y >= 1 {
+                let q = (1 - p) * (1 - p)
+                heat -= Double(q * logP)
+                g0[i] = q * (2 * p * logP - (1 - p)) * heatScale
+            } else {
+                let r = (1 - y) * (1 - y), weight = r * r * p * p
+                heat -= Double(weight * log1mP)
+                g0[i] = weight * (p - 2 * (1 - p) * log1mP) * heatScale
+            }
+            let sw = sizeWeight.data[tBase + i]
+            if sw > 0 {
+                let d = logits.data[xBase + plane + i] - logDiameter.data[tBase + i]
+                size += Double(sw * abs(d))
+                g1[i] = (d > 0 ? sw : d < 0 ? -sw : 0) * sizeScale
+            }
+        }
+        lock.lock()
+        heatParts[k] = heat
+        sizeParts[k] = size
+        for i in 0..<plane {
+            gradient.data[xBase + i] = g0[i]
+            gradient.data[xBase + plane + i] = g1[i]
+        }
+        lock.unlock()
+    }
+    let heatLoss = Float(heatParts.reduce(0, +) * Double(heatScale)), sizeLoss = Float(sizeParts.reduce(0, +) * Double(sizeScale))
+    return (heatLoss + sizeLoss, heatLoss, sizeLoss, gradient)
+    }
+}

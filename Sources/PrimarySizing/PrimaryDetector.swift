@@ -1,0 +1,179 @@
+import Foundation
+import ImageCore
+import Aggregates
+import NeuralNet
+import Classifiers
+
+/// How a centre heatmap becomes located primaries.
+public struct PeakDecoding: Sendable, Equatable, Codable {
+    /// Smallest centre probability kept (the model file's `peak_threshold` when it has one).
+    public var threshold: Float = 0.3
+    /// A peak is the largest value within this many pixels (a (2r+1)^2 window).
+    public var windowRadiusPx = 2
+    /// Of two located discs overlapping by more than this IoU, the weaker is dropped. Touching
+    /// primaries with 30 % overlap meet at disc IoU 0.1, so 0.35 keeps them.
+    public var suppressionIoU = 0.35
+    /// The diameter channel predicts log(d / referenceDiameterNm).
+    public var referenceDiameterNm = 20.0
+    public init() {}
+}
+
+/// Finds the primaries in a detector's output planes (working pixels): local maxima of the
+/// centre probability above the threshold, each with the diameter predicted at its pixel, then
+/// suppression of discs that overlap a stronger one.
+/// - Returns: circles in working pixels (radius in px, `metric` the centre probability),
+///   strongest first.
+public func decodePrimaryPeaks(heatmapLogits: [Float], logDiameter: [Float], width w: Int, height h: Int,
+                               pixelSizeNm: Double, decoding: PeakDecoding = PeakDecoding()) -> [Circle] {
+    precondition(heatmapLogits.count == w * h && logDiameter.count == w * h, "planes must hold width x height values")
+    let threshold = decoding.threshold
+    let logitThreshold = log(threshold / max(1 - threshold, 1e-6))
+    let r = max(decoding.windowRadiusPx, 0)
+    var found: [Circle] = []
+    for y in 0..<h {
+        for x in 0..<w {
+            let v = heatmapLogits[y * w + x]
+            guard v >= logitThreshold else { continue }
+            var isPeak = true
+            search: for yy in max(y - r, 0)...min(y + r, h - 1) {
+                for xx in max(x - r, 0)...min(x + r, w - 1) where yy != y || xx != x {
+                    let u = heatmapLogits[yy * w + xx]
+                    // Ties go to the first pixel in raster order, so a plateau gives one peak.
+                    if u > v || (u == v && (yy < y || (yy == y && xx < x))) { isPeak = false; break search }
+                }
+            }
+            guard isPeak else { continue }
+            let dNm = decoding.referenceDiameterNm * exp(Double(logDiameter[y * w + x]))
+            let p = 1 / (1 + exp(-Double(v)))
+            found.append(Circle(centerX: Double(x), centerY: Double(y), radius: dNm / 2 / pixelSizeNm, metric: p))
+        }
+    }
+    found.sort { $0.metric > $1.metric }
+    var kept: [Circle] = []
+    for c in found where !kept.contains(where: { discIoU($0, c) > decoding.suppressionIoU }) { kept.append(c) }
+    return kept
+}
+
+/// The learned primary-particle detector (`--sizing cnn-primaries`, Docs/Primaries.md): an
+/// FPN-ResNet with two output channels, a centre heatmap and a log diameter, trained by
+/// `sootctl train --task primaries` on synthetic images whose every primary is known. Images
+/// are resampled to the model's working pixel size (`model_pixel_size_nm`, 1 nm/px for the
+/// shipped model) so that it sees primaries at one scale at any magnification.
+public final class PrimaryDetector: @unchecked Sendable {
+    public let modelPath: String
+    let predictor: SegmentationPredictor
+    private let lock = NSLock()
+    public var decoding: PeakDecoding
+    /// The pixel size (nm) images are brought to before the network.
+    public let workingPixelSizeNm: Double
+
+    /// Loads a detector model file (safetensors from `sootctl train --task primaries`).
+    /// - Throws: `ClassifierError.modelUnreadable` when the file is unreadable or not a
+    ///   two-channel detector.
+    public init(modelPath: String) throws {
+        self.modelPath = modelPath
+        let loaded: SegmentationPredictor
+        do { loaded = try SegmentationPredictor(contentsOf: modelPath) } catch {
+            let reason = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+            throw ClassifierError.modelUnreadable(path: modelPath, reason: reason)
+        }
+        guard loaded.model.outputChannels == 2, loaded.metadata["task"] == "primaries" else {
+            throw ClassifierError.modelUnreadable(path: modelPath,
+                                                  reason: "not a primary-particle detector (train one with `sootctl train --task primaries`)")
+        }
+        predictor = loaded
+        // Boxes around single aggregates can be small: pad only to the network's stride.
+        predictor.configuration.minimumHeight = 64
+        predictor.configuration.minimumWidth = 64
+        workingPixelSizeNm = loaded.metadata["model_pixel_size_nm"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 1
+        var d = PeakDecoding()
+        if let t = loaded.metadata["peak_threshold"].flatMap(Float.init), t > 0, t < 1 { d.threshold = t }
+        if let ref = loaded.metadata["reference_diameter_nm"].flatMap(Double.init), ref > 0 { d.referenceDiameterNm = ref }
+        decoding = d
+    }
+
+    /// Where the default detector is looked for: `$SOOTCTL_PRIMARY_MODEL`, then
+    /// `models/primaries.safetensors` in the places `installedModelCandidates` lists.
+    public static func defaultModelCandidates(executablePath: String = CommandLine.arguments.first ?? "") -> [String] {
+        installedModelCandidates(fileName: "primaries.safetensors", environmentVariable: "SOOTCTL_PRIMARY_MODEL",
+                                 executablePath: executablePath)
+    }
+
+    /// Loads the default detector.
+    /// - Throws: `ClassifierError.noModelInstalled` naming the places searched.
+    public static func defaultModel() throws -> PrimaryDetector {
+        let candidates = defaultModelCandidates()
+        for path in candidates where FileManager.default.fileExists(atPath: path) { return try PrimaryDetector(modelPath: path) }
+        throw ClassifierError.noModelInstalled(searched: candidates)
+    }
+
+    /// The network's planes (heatmap logits, log diameters) at the working pixel size, and
+    /// that plane's size.
+    public func outputPlanes(_ image: GrayImage, pixelSizeNm ps: Double) -> (heatmap: [Float], logDiameter: [Float], width: Int, height: Int) {
+        let factor = ps / workingPixelSizeNm
+        let w = max(Int((Double(image.width) * factor).rounded()), 1), h = max(Int((Double(image.height) * factor).rounded()), 1)
+        let working = (w == image.width && h == image.height) ? image : resize(image, width: w, height: h, method: factor < 1 ? .area : .bilinear)
+        lock.lock()
+        defer { lock.unlock() }
+        let planes = predictor.outputPlanes(plane: working.pixels, width: w, height: h)
+        return (planes[0], planes[1], w, h)
+    }
+
+    /// The primaries of a whole image, in the image's pixels (radius in px, `metric` the centre
+    /// probability), strongest first.
+    public func primaries(in image: GrayImage, pixelSizeNm ps: Double) -> [Circle] {
+        let out = outputPlanes(image, pixelSizeNm: ps)
+        let sx = Double(image.width) / Double(out.width), sy = Double(image.height) / Double(out.height)
+        return decodePrimaryPeaks(heatmapLogits: out.heatmap, logDiameter: out.logDiameter, width: out.width, height: out.height,
+                                  pixelSizeNm: workingPixelSizeNm, decoding: decoding).map { c in
+            Circle(centerX: (c.centerX + 0.5) * sx - 0.5, centerY: (c.centerY + 0.5) * sy - 0.5,
+                   radius: c.radius * workingPixelSizeNm / ps, metric: c.metric)
+        }
+    }
+
+    /// The primaries of the aggregates of an image. The detector runs on each aggregate's box
+    /// with a margin of 48 working pixels for context (boxes that overlap are merged), not on
+    /// empty film; a primary seen from two boxes is kept once (the stronger, by the same
+    /// suppression as within a box).
+    public func primaries(in image: GrayImage, pixelSizeNm ps: Double, within analysis: AggregateAnalysis) -> [Circle] {
+        guard !analysis.aggregates.isEmpty else { return [] }
+        let margin = Int((48 * workingPixelSizeNm / ps).rounded(.up))
+        struct Box { var r0: Int, r1: Int, c0: Int, c1: Int }
+        var boxes = analysis.aggregates.map {
+            Box(r0: max($0.minRow - margin, 0), r1: min($0.maxRow + margin, image.height - 1),
+                c0: max($0.minColumn - margin, 0), c1: min($0.maxColumn + margin, image.width - 1))
+        }
+        var merged = true
+        while merged {
+            merged = false
+            search: for i in boxes.indices {
+                for j in boxes.indices where j > i {
+                    let a = boxes[i], b = boxes[j]
+                    if a.r0 <= b.r1 && b.r0 <= a.r1 && a.c0 <= b.c1 && b.c0 <= a.c1 {
+                        boxes[i] = Box(r0: min(a.r0, b.r0), r1: max(a.r1, b.r1), c0: min(a.c0, b.c0), c1: max(a.c1, b.c1))
+                        boxes.remove(at: j)
+                        merged = true
+                        break search
+                    }
+                }
+            }
+        }
+        var found: [Circle] = []
+        for box in boxes {
+            let w = box.c1 - box.c0 + 1, h = box.r1 - box.r0 + 1
+            var pixels = [Float](repeating: 0, count: w * h)
+            for r in 0..<h {
+                for c in 0..<w { pixels[r * w + c] = image.pixels[(r + box.r0) * image.width + c + box.c0] }
+            }
+            let part = GrayImage(width: w, height: h, value: 0).with(pixels: pixels)
+            found += primaries(in: part, pixelSizeNm: ps).map { c in
+                Circle(centerX: c.centerX + Double(box.c0), centerY: c.centerY + Double(box.r0), radius: c.radius, metric: c.metric)
+            }
+        }
+        guard boxes.count > 1 else { return found }
+        found.sort { $0.metric > $1.metric }
+        var kept: [Circle] = []
+        for c in found where !kept.contains(where: { discIoU($0, c) > decoding.suppressionIoU }) { kept.append(c) }
+        return kept
+    }
+}
