@@ -90,7 +90,7 @@ let package = Package(
             dependencies: ["ImageCore", "NeuralNet", "Aggregates", "Randomness", "RandomForest"]),
         .target(
             name: "PrimarySizing",
-            dependencies: ["ImageCore", "Statistics", "Aggregates", "NeuralNet", "Classifiers"]),
+            dependencies: ["ImageCore", "Statistics", "Aggregates", "NeuralNet"]),
         .target(
             name: "Training",
             dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics", "PrimarySizing"]),

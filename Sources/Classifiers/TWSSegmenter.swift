@@ -1,5 +1,6 @@
 import Foundation
 import ImageCore
+import NeuralNet
 import Randomness
 import RandomForest
 

@@ -2,7 +2,6 @@ import Foundation
 import ImageCore
 import Aggregates
 import NeuralNet
-import Classifiers
 
 /// How a centre heatmap becomes located primaries.
 public struct PeakDecoding: Sendable, Equatable, Codable {
@@ -68,18 +67,18 @@ public final class PrimaryDetector: @unchecked Sendable {
     public let workingPixelSizeNm: Double
 
     /// Loads a detector model file (safetensors from `sootctl train --task primaries`).
-    /// - Throws: `ClassifierError.modelUnreadable` when the file is unreadable or not a
+    /// - Throws: `SizingError.detectorUnreadable` when the file is unreadable or not a
     ///   two-channel detector.
     public init(modelPath: String) throws {
         self.modelPath = modelPath
         let loaded: SegmentationPredictor
         do { loaded = try SegmentationPredictor(contentsOf: modelPath) } catch {
             let reason = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
-            throw ClassifierError.modelUnreadable(path: modelPath, reason: reason)
+            throw SizingError.detectorUnreadable(path: modelPath, reason: reason)
         }
         guard loaded.model.outputChannels == 2, loaded.metadata["task"] == "primaries" else {
-            throw ClassifierError.modelUnreadable(path: modelPath,
-                                                  reason: "not a primary-particle detector (train one with `sootctl train --task primaries`)")
+            throw SizingError.detectorUnreadable(path: modelPath,
+                                                 reason: "not a primary-particle detector (train one with `sootctl train --task primaries`)")
         }
         predictor = loaded
         // Boxes around single aggregates can be small: pad only to the network's stride.
@@ -100,11 +99,11 @@ public final class PrimaryDetector: @unchecked Sendable {
     }
 
     /// Loads the default detector.
-    /// - Throws: `ClassifierError.noModelInstalled` naming the places searched.
+    /// - Throws: `SizingError.noDetectorInstalled` naming the places searched.
     public static func defaultModel() throws -> PrimaryDetector {
         let candidates = defaultModelCandidates()
         for path in candidates where FileManager.default.fileExists(atPath: path) { return try PrimaryDetector(modelPath: path) }
-        throw ClassifierError.noModelInstalled(searched: candidates)
+        throw SizingError.noDetectorInstalled(searched: candidates)
     }
 
     /// The network's planes (heatmap logits, log diameters) at the working pixel size, and

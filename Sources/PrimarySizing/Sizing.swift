@@ -52,8 +52,17 @@ public enum SizingMethod: String, Sendable, CaseIterable, Codable {
 
 public enum SizingError: LocalizedError, Equatable {
     case unknownMethod(String)
+    /// The primary-particle detector's model file cannot be used.
+    case detectorUnreadable(path: String, reason: String)
+    /// `cnn-primaries` without `--primary-model` and no default detector installed.
+    case noDetectorInstalled(searched: [String])
     public var errorDescription: String? {
         switch self {
+        case let .detectorUnreadable(path, reason):
+            return "\(path): cannot use this primary-particle detector model (\(reason))"
+        case let .noDetectorInstalled(searched):
+            return "no primary-particle detector is installed (looked in: \(searched.joined(separator: ", "))); "
+                + "pass --primary-model FILE (a model from `sootctl train --task primaries`)"
         case let .unknownMethod(name):
             return "unknown sizing method '\(name)' (choose from pcm, edm-sbs, hough, edm-ws, cnn-primaries, paper, all)"
         }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Primaries one by one on unseen synthetic sets (Docs/Primaries.md): for each set, COUNT images
+# from `sootctl synth` (seeds 9001+, never trained on: the detector trains on its own draws),
+# then `sootctl compare --primary-truth` scores every sizing method on the true masks:
+# precision, recall and F1 of the located primaries (IoU >= 0.5), the median per-particle
+# diameter error, and the per-aggregate dp error against the true primaries' geometric mean.
+#
+#   Benchmarks/primaries.sh [COUNT] [MODEL] [SETS]
+#
+# COUNT images per set (default 3); MODEL the detector (default models/primaries.safetensors);
+# SETS a comma-separated subset of: base, ps0.2, ps0.8, ps1.2, open, dense, overlap0, overlap30.
+# Writes Benchmarks/results/primaries/SET.csv and prints one markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-3}
+model=${2:-models/primaries.safetensors}
+sets=${3:-base,ps0.2,ps0.8,ps1.2,open,dense,overlap0,overlap30}
+swift build -c release --product sootctl >/dev/null
+bin=.build/release/sootctl
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out=Benchmarks/results/primaries
+mkdir -p "$out"
+declare -A options=(
+  [base]="--pixel-size 0.4"
+  [ps0.2]="--pixel-size 0.2"
+  [ps0.8]="--pixel-size 0.8"
+  [ps1.2]="--pixel-size 1.2"
+  [open]="--pixel-size 0.4 --df 1.6"
+  [dense]="--pixel-size 0.4 --df 2.1"
+  [overlap0]="--pixel-size 0.4 --overlap 0-0.02"
+  [overlap30]="--pixel-size 0.4 --overlap 0.28-0.3"
+)
+seed=9001
+echo "| set | synth options | method | true primaries | precision | recall | F1 | median abs d error | aggregates | median abs dp error | median dp error |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for set in ${sets//,/ }; do
+  opts=${options[$set]:?unknown set $set}
+  # shellcheck disable=SC2086
+  "$bin" synth --out "$work/$set" --count "$count" --seed "$seed" $opts >/dev/null
+  "$bin" compare "$work/$set/images" --truth "$work/$set/masks" --primary-truth "$work/$set/truth" \
+    --classifiers otsu --sizing all --primary-model "$model" --out "$work/$set/compare" >/dev/null 2>"$work/$set.log" \
+    || { cat "$work/$set.log" >&2; exit 1; }
+  cp "$work/$set/compare/primary_detection.csv" "$out/$set.csv"
+  tail -n +2 "$out/$set.csv" | while IFS=, read -r method images truth located tp fp fn precision recall f1 derr aggs dpabs dp; do
+    echo "| $set | $opts | $method | $truth | $precision | $recall | $f1 | $derr | $aggs | $dpabs | $dp |"
+  done
+  seed=$((seed + 1))
+done
