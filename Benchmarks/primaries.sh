@@ -21,15 +21,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out=Benchmarks/results/primaries
 mkdir -p "$out"
+# Fields of view of 0.8-1.3 um with enough aggregates that several stay clear of the border
+# (compare scores the truth masks' aggregates after border clearing).
+common="--aggregates 4-8 --primaries 10-120"
 declare -A options=(
-  [base]="--pixel-size 0.4"
-  [ps0.2]="--pixel-size 0.2"
-  [ps0.8]="--pixel-size 0.8"
-  [ps1.2]="--pixel-size 1.2"
-  [open]="--pixel-size 0.4 --df 1.6"
-  [dense]="--pixel-size 0.4 --df 2.1"
-  [overlap0]="--pixel-size 0.4 --overlap 0-0.02"
-  [overlap30]="--pixel-size 0.4 --overlap 0.28-0.3"
+  [base]="--pixel-size 0.4 $common"
+  [ps0.2]="--pixel-size 0.2 --size 3200x3200 --aggregates 3-6 --primaries 10-60"
+  [ps0.8]="--pixel-size 0.8 --aggregates 6-12 --primaries 10-200"
+  [ps1.2]="--pixel-size 1.2 --aggregates 8-14 --primaries 10-200"
+  [open]="--pixel-size 0.4 --df 1.6 $common"
+  [dense]="--pixel-size 0.4 --df 2.1 $common"
+  [overlap0]="--pixel-size 0.4 --overlap 0-0.02 $common"
+  [overlap30]="--pixel-size 0.4 --overlap 0.28-0.3 $common"
 )
 seed=9001
 echo "| set | synth options | method | true primaries | precision | recall | F1 | median abs d error | aggregates | median abs dp error | median dp error |"

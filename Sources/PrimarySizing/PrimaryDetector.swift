@@ -14,6 +14,9 @@ public struct PeakDecoding: Sendable, Equatable, Codable {
     public var suppressionIoU = 0.35
     /// The diameter channel predicts log(d / referenceDiameterNm).
     public var referenceDiameterNm = 20.0
+    /// Diameters are multiplied by this (the model file's `diameter_scale`: the calibration
+    /// that makes the median located / true diameter 1 on the validation images).
+    public var diameterScale = 1.0
     public init() {}
 }
 
@@ -42,7 +45,7 @@ public func decodePrimaryPeaks(heatmapLogits: [Float], logDiameter: [Float], wid
                 }
             }
             guard isPeak else { continue }
-            let dNm = decoding.referenceDiameterNm * exp(Double(logDiameter[y * w + x]))
+            let dNm = decoding.referenceDiameterNm * exp(Double(logDiameter[y * w + x])) * decoding.diameterScale
             let p = 1 / (1 + exp(-Double(v)))
             found.append(Circle(centerX: Double(x), centerY: Double(y), radius: dNm / 2 / pixelSizeNm, metric: p))
         }
@@ -65,6 +68,9 @@ public final class PrimaryDetector: @unchecked Sendable {
     public var decoding: PeakDecoding
     /// The pixel size (nm) images are brought to before the network.
     public let workingPixelSizeNm: Double
+    /// Average the outputs over the image and its mirror images (four network passes): the
+    /// model file's `test_time_flips` metadata, or `$SOOTCTL_PRIMARY_FLIPS` (0 or 1).
+    public var testTimeFlips = false
 
     /// Loads a detector model file (safetensors from `sootctl train --task primaries`).
     /// - Throws: `SizingError.detectorUnreadable` when the file is unreadable or not a
@@ -88,7 +94,23 @@ public final class PrimaryDetector: @unchecked Sendable {
         var d = PeakDecoding()
         if let t = loaded.metadata["peak_threshold"].flatMap(Float.init), t > 0, t < 1 { d.threshold = t }
         if let ref = loaded.metadata["reference_diameter_nm"].flatMap(Double.init), ref > 0 { d.referenceDiameterNm = ref }
+        if let scale = loaded.metadata["diameter_scale"].flatMap(Double.init), scale > 0.2, scale < 5 { d.diameterScale = scale }
         decoding = d
+        // The model file says whether it is run with flips; `SOOTCTL_PRIMARY_FLIPS=0/1`
+        // overrides (to measure both, Benchmarks/primaries.sh).
+        testTimeFlips = loaded.metadata["test_time_flips"] == "true"
+        if let flips = ProcessInfo.processInfo.environment["SOOTCTL_PRIMARY_FLIPS"] { testTimeFlips = flips == "1" }
+    }
+
+    /// A detector around a network in memory (for training's validation and calibration).
+    public init(model: FPN, workingPixelSizeNm: Double, decoding: PeakDecoding = PeakDecoding(), testTimeFlips: Bool = false) {
+        modelPath = "(in memory)"
+        predictor = SegmentationPredictor(model: model)
+        predictor.configuration.minimumHeight = 64
+        predictor.configuration.minimumWidth = 64
+        self.workingPixelSizeNm = workingPixelSizeNm
+        self.decoding = decoding
+        self.testTimeFlips = testTimeFlips
     }
 
     /// Where the default detector is looked for: `$SOOTCTL_PRIMARY_MODEL`, then
@@ -114,8 +136,27 @@ public final class PrimaryDetector: @unchecked Sendable {
         let working = (w == image.width && h == image.height) ? image : resize(image, width: w, height: h, method: factor < 1 ? .area : .bilinear)
         lock.lock()
         defer { lock.unlock() }
-        let planes = predictor.outputPlanes(plane: working.pixels, width: w, height: h)
-        return (planes[0], planes[1], w, h)
+        guard testTimeFlips else {
+            let planes = predictor.outputPlanes(plane: working.pixels, width: w, height: h)
+            return (planes[0], planes[1], w, h)
+        }
+        // The mean of the outputs of the image and its three mirror images, mirrored back.
+        func mirrored(_ p: [Float], _ fx: Bool, _ fy: Bool) -> [Float] {
+            guard fx || fy else { return p }
+            var out = [Float](repeating: 0, count: p.count)
+            for y in 0..<h {
+                let sy = fy ? h - 1 - y : y
+                for x in 0..<w { out[y * w + x] = p[sy * w + (fx ? w - 1 - x : x)] }
+            }
+            return out
+        }
+        var heat = [Float](repeating: 0, count: w * h), logD = [Float](repeating: 0, count: w * h)
+        for (fx, fy) in [(false, false), (true, false), (false, true), (true, true)] {
+            let planes = predictor.outputPlanes(plane: mirrored(working.pixels, fx, fy), width: w, height: h)
+            let a = mirrored(planes[0], fx, fy), b = mirrored(planes[1], fx, fy)
+            for i in 0..<(w * h) { heat[i] += a[i] / 4; logD[i] += b[i] / 4 }
+        }
+        return (heat, logD, w, h)
     }
 
     /// The primaries of a whole image, in the image's pixels (radius in px, `metric` the centre

@@ -184,30 +184,75 @@ func primaryValidationImages(count: Int, size: Int, pixelSizeNm: Double, seed: U
     return out.compactMap { $0 }
 }
 
-/// Scores a detector on validation images at several centre thresholds; returns the best.
-func scorePrimaryDetector(_ predictor: SegmentationPredictor, images: [PrimaryTrainingImage], pixelSizeNm ps: Double,
-                          referenceDiameterNm: Double, thresholds: [Float] = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5]) -> ValidationScore {
+/// The match scores of a detector on validation images, one per centre threshold.
+func primaryScores(_ detector: PrimaryDetector, images: [PrimaryTrainingImage], pixelSizeNm ps: Double,
+                   thresholds: [Float]) -> [PrimaryMatchScore] {
     var scores = [PrimaryMatchScore](repeating: PrimaryMatchScore(), count: thresholds.count)
     for image in images {
-        let planes = predictor.outputPlanes(plane: image.image, width: image.width, height: image.height)
+        let gray = GrayImage(width: image.width, height: image.height, value: 0).with(pixels: image.image)
+        let planes = detector.outputPlanes(gray, pixelSizeNm: ps)
         let truth = image.primaries.map {
             TruePrimary(centerX: $0.x, centerY: $0.y, radius: $0.diameterPx / 2, counts: $0.visible)
         }
         for (k, t) in thresholds.enumerated() {
-            var d = PeakDecoding()
+            var d = detector.decoding
             d.threshold = t
-            d.referenceDiameterNm = referenceDiameterNm
-            let located = decodePrimaryPeaks(heatmapLogits: planes[0], logDiameter: planes[1], width: image.width,
-                                             height: image.height, pixelSizeNm: ps, decoding: d)
+            let located = decodePrimaryPeaks(heatmapLogits: planes.heatmap, logDiameter: planes.logDiameter, width: planes.width,
+                                             height: planes.height, pixelSizeNm: detector.workingPixelSizeNm, decoding: d)
             scores[k].add(matchPrimaries(located: located, truth: truth))
         }
     }
-    let best = scores.indices.max { scores[$0].f1 < scores[$1].f1 } ?? 0
-    let s = scores[best]
+    return scores
+}
+
+/// The centre thresholds validation tries.
+let validationThresholds: [Float] = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5]
+
+func validationScore(_ s: PrimaryMatchScore, threshold: Float) -> ValidationScore {
     var v = ValidationScore(loss: 0, accuracy: s.precision, iou: 0)
     v.f1 = s.f1
     v.recall = s.recall
     v.medianDiameterError = s.medianAbsoluteDiameterError
-    v.peakThreshold = Double(thresholds[best])
+    v.peakThreshold = Double(threshold)
     return v
+}
+
+/// Scores a detector on validation images at several centre thresholds; returns the best.
+func scorePrimaryDetector(_ detector: PrimaryDetector, images: [PrimaryTrainingImage], pixelSizeNm ps: Double) -> ValidationScore {
+    let scores = primaryScores(detector, images: images, pixelSizeNm: ps, thresholds: validationThresholds)
+    let best = scores.indices.max { scores[$0].f1 < scores[$1].f1 } ?? 0
+    return validationScore(scores[best], threshold: validationThresholds[best])
+}
+
+/// What an exported detector is run with, chosen on the validation images: the centre
+/// threshold and whether to average over mirror images (the pair with the best F1), and the
+/// diameter scale that makes the median located / true diameter of matched pairs 1.
+public struct DetectorCalibration: Sendable, Equatable {
+    public var threshold: Float
+    public var testTimeFlips: Bool
+    public var diameterScale: Double
+    /// The validation score with all three applied.
+    public var score: ValidationScore
+}
+
+func calibratePrimaryDetector(_ model: FPN, images: [PrimaryTrainingImage], pixelSizeNm ps: Double,
+                              referenceDiameterNm: Double) -> DetectorCalibration {
+    var decoding = PeakDecoding()
+    decoding.referenceDiameterNm = referenceDiameterNm
+    var best: (f1: Double, threshold: Float, flips: Bool, score: PrimaryMatchScore)?
+    for flips in [false, true] {
+        let detector = PrimaryDetector(model: model, workingPixelSizeNm: ps, decoding: decoding, testTimeFlips: flips)
+        let scores = primaryScores(detector, images: images, pixelSizeNm: ps, thresholds: validationThresholds)
+        for (k, s) in scores.enumerated() where s.f1 > (best?.f1 ?? -1) { best = (s.f1, validationThresholds[k], flips, s) }
+    }
+    let chosen = best!
+    let errors = chosen.score.diameterErrors.sorted()
+    let medianRatio = errors.isEmpty ? 1 : 1 + (errors.count % 2 == 1 ? errors[errors.count / 2]
+        : (errors[errors.count / 2 - 1] + errors[errors.count / 2]) / 2)
+    decoding.diameterScale = medianRatio > 0.2 ? 1 / medianRatio : 1
+    decoding.threshold = chosen.threshold
+    let detector = PrimaryDetector(model: model, workingPixelSizeNm: ps, decoding: decoding, testTimeFlips: chosen.flips)
+    let final = primaryScores(detector, images: images, pixelSizeNm: ps, thresholds: [chosen.threshold])[0]
+    return DetectorCalibration(threshold: chosen.threshold, testTimeFlips: chosen.flips, diameterScale: decoding.diameterScale,
+                               score: validationScore(final, threshold: chosen.threshold))
 }

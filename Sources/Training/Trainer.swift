@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import ImageCore
 import NeuralNet
+import PrimarySizing
 import Randomness
 import Synthesis
 
@@ -281,8 +282,11 @@ public final class Trainer {
     public func validate() -> ValidationScore {
         let predictor = SegmentationPredictor(model: model)
         if configuration.isPrimaryDetector {
-            return scorePrimaryDetector(predictor, images: primaryValidation, pixelSizeNm: configuration.modelPixelSizeNm ?? 1,
-                                        referenceDiameterNm: Self.referenceDiameterNm)
+            var decoding = PeakDecoding()
+            decoding.referenceDiameterNm = Self.referenceDiameterNm
+            let ps = configuration.modelPixelSizeNm ?? 1
+            return scorePrimaryDetector(PrimaryDetector(model: model, workingPixelSizeNm: ps, decoding: decoding),
+                                        images: primaryValidation, pixelSizeNm: ps)
         }
         var loss = 0.0, correct = 0, total = 0, intersection = 0, union = 0
         for sample in dataset.validation {
@@ -396,6 +400,29 @@ public final class Trainer {
         return m
     }
 
+    /// The detector's `model.safetensors`: the best validation model, calibrated on the
+    /// validation images (`DetectorCalibration`: threshold, mirror averaging, diameter scale),
+    /// half precision; `final.safetensors` the last weights, uncalibrated but for the threshold.
+    func exportDetector() throws {
+        let last = state.log.last?.validation
+        try SafeTensors.write(model.stateDict(), to: outputFolder + "/final.safetensors", format: .float16,
+                              metadata: metadata(score: last?.primaryMetric, iteration: state.iteration, peakThreshold: last?.peakThreshold))
+        var iteration = state.iteration
+        if let best = state.best.max(by: { $0.iou < $1.iou }) {
+            try model.load(SafeTensors.read(outputFolder + "/best/" + best.file).state)
+            iteration = best.iteration
+        }
+        let ps = configuration.modelPixelSizeNm ?? 1
+        let c = calibratePrimaryDetector(model, images: primaryValidation, pixelSizeNm: ps, referenceDiameterNm: Self.referenceDiameterNm)
+        var m = metadata(score: c.score.f1, iteration: iteration, peakThreshold: Double(c.threshold))
+        m["test_time_flips"] = c.testTimeFlips ? "true" : "false"
+        m["diameter_scale"] = String(format: "%.4f", c.diameterScale)
+        if let r = c.score.recall { m["validation_recall"] = String(format: "%.4f", r) }
+        m["validation_precision"] = String(format: "%.4f", c.score.accuracy)
+        if let e = c.score.medianDiameterError { m["validation_median_diameter_error"] = String(format: "%.4f", e) }
+        try SafeTensors.write(model.stateDict(), to: outputFolder + "/model.safetensors", format: .float16, metadata: m)
+    }
+
     func keepIfBest(iteration: Int, score: ValidationScore) throws {
         let folder = outputFolder + "/best"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -452,6 +479,7 @@ public final class Trainer {
     /// `final.safetensors` (last weights) and `model.safetensors` (best validation IoU), both
     /// half precision with the metadata inference needs.
     func exportModels() throws {
+        if configuration.isPrimaryDetector { return try exportDetector() }
         let last = state.log.last?.validation
         let finalScore = last?.primaryMetric
         try SafeTensors.write(model.stateDict(), to: outputFolder + "/final.safetensors", format: .float16,

@@ -4,6 +4,7 @@ import Randomness
 import Synthesis
 import Testing
 import Training
+import ImageCore
 import PrimarySizing
 import TestSupport
 
@@ -107,6 +108,8 @@ struct PrimaryTrainingRunTests {
         let (_, metadata) = try SafeTensors.read(out + "/model.safetensors")
         #expect(metadata["task"] == "primaries" && metadata["model_pixel_size_nm"] == "1.0")
         #expect(metadata["peak_threshold"] != nil && metadata["reference_diameter_nm"] == "20.0")
+        // Calibrated on the validation images: mirror averaging chosen, diameters rescaled.
+        #expect(["true", "false"].contains(metadata["test_time_flips"] ?? "") && Double(metadata["diameter_scale"] ?? "") != nil)
         let detector = try PrimaryDetector(modelPath: out + "/model.safetensors")
         #expect(detector.workingPixelSizeNm == 1)
         let log = try String(contentsOfFile: out + "/log.csv", encoding: .utf8)
@@ -128,5 +131,35 @@ struct PrimaryTrainingRunTests {
         c = .primariesPreset
         c.task = "boxes"
         #expect(throws: TrainingError.self) { try c.validate() }
+    }
+}
+
+@Suite("Primary-particle detector inference")
+struct PrimaryDetectorInferenceTests {
+    @Test("with mirror averaging the outputs of a mirrored image are the mirrored outputs")
+    func flips() throws {
+        let model = FPN(encoder: .resnet18, classes: 2, dropout: 0, seed: 5)
+        let detector = PrimaryDetector(model: model, workingPixelSizeNm: 1, testTimeFlips: true)
+        let w = 64, h = 32
+        var rng = SplitMix64(seed: 9)
+        var pixels: [Float] = []
+        for _ in 0..<(w * h) { pixels.append(Float.random(in: 0...1, using: &rng)) }
+        var mirrored = pixels
+        for y in 0..<h { for x in 0..<w { mirrored[y * w + x] = pixels[y * w + (w - 1 - x)] } }
+        let a = detector.outputPlanes(GrayImage(width: w, height: h, value: 0).with(pixels: pixels), pixelSizeNm: 1)
+        let b = detector.outputPlanes(GrayImage(width: w, height: h, value: 0).with(pixels: mirrored), pixelSizeNm: 1)
+        var worst: Float = 0
+        for y in 0..<h {
+            for x in 0..<w {
+                worst = max(worst, abs(a.heatmap[y * w + x] - b.heatmap[y * w + (w - 1 - x)]),
+                            abs(a.logDiameter[y * w + x] - b.logDiameter[y * w + (w - 1 - x)]))
+            }
+        }
+        #expect(worst < 1e-3, "largest difference \(worst)")
+        // Without it, a random network is not mirror-symmetric.
+        let plain = PrimaryDetector(model: model, workingPixelSizeNm: 1)
+        let c = plain.outputPlanes(GrayImage(width: w, height: h, value: 0).with(pixels: pixels), pixelSizeNm: 1)
+        let d = plain.outputPlanes(GrayImage(width: w, height: h, value: 0).with(pixels: mirrored), pixelSizeNm: 1)
+        #expect((0..<(w * h)).contains { abs(c.heatmap[$0] - d.heatmap[($0 / w) * w + (w - 1 - $0 % w)]) > 1e-3 })
     }
 }
