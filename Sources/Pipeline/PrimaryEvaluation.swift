@@ -132,11 +132,7 @@ public func evaluatePrimaries(analysis: AggregateAnalysis, sizing: ImageSizing, 
 
 /// `primary_detection.csv`: one row per sizing method.
 public func primaryEvaluationTable(_ rows: [PrimaryMethodEvaluation], images: Int) -> Table {
-    func median(_ v: [Double]) -> Double? {
-        guard !v.isEmpty else { return nil }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    func median(_ v: [Double]) -> Double? { percentile(v, 50) }
     func number(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "" }
     var table = Table(columns: ["method", "images", "true_primaries", "located", "true_positives", "false_positives",
                                 "false_negatives", "precision", "recall", "f1", "median_abs_diameter_error",

@@ -1,4 +1,5 @@
 import Foundation
+import Statistics
 
 /// Intersection over union of two discs (circle-circle lens area over the union).
 public func discIoU(_ a: Circle, _ b: Circle) -> Double {
@@ -54,11 +55,7 @@ public struct PrimaryMatchScore: Sendable, Equatable, Codable {
     public var recall: Double { truePositives + falseNegatives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives) }
     public var f1: Double { let p = precision, r = recall; return p + r == 0 ? 0 : 2 * p * r / (p + r) }
     /// Median of |located / true - 1| over matched pairs (nil with no match).
-    public var medianAbsoluteDiameterError: Double? {
-        guard !diameterErrors.isEmpty else { return nil }
-        let s = diameterErrors.map(abs).sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
+    public var medianAbsoluteDiameterError: Double? { percentile(diameterErrors.map(abs), 50) }
 
     /// Pools two scores (counts add, errors concatenate).
     public mutating func add(_ other: PrimaryMatchScore) {

@@ -3,6 +3,7 @@ import ImageCore
 import NeuralNet
 import PrimarySizing
 import Randomness
+import Statistics
 import Synthesis
 
 /// A primary particle in a training crop: centre and diameter in working pixels, and whether
@@ -246,9 +247,7 @@ func calibratePrimaryDetector(_ model: FPN, images: [PrimaryTrainingImage], pixe
         for (k, s) in scores.enumerated() where s.f1 > (best?.f1 ?? -1) { best = (s.f1, validationThresholds[k], flips, s) }
     }
     let chosen = best!
-    let errors = chosen.score.diameterErrors.sorted()
-    let medianRatio = errors.isEmpty ? 1 : 1 + (errors.count % 2 == 1 ? errors[errors.count / 2]
-        : (errors[errors.count / 2 - 1] + errors[errors.count / 2]) / 2)
+    let medianRatio = 1 + (percentile(chosen.score.diameterErrors, 50) ?? 0)
     decoding.diameterScale = medianRatio > 0.2 ? 1 / medianRatio : 1
     decoding.threshold = chosen.threshold
     let detector = PrimaryDetector(model: model, workingPixelSizeNm: ps, decoding: decoding, testTimeFlips: chosen.flips)
