@@ -30,6 +30,27 @@ struct PrimaryCommandTests {
         #expect(!FileManager.default.fileExists(atPath: none.appendingPathComponent("primaries.csv").path))
     }
 
+    @Test("the shipped detector finds the example's primaries: dp within 20 % of the truth, one row per primary")
+    func shippedDetector() throws {
+        let out = TestPaths.temporaryFolder().appendingPathComponent("out")
+        let result = try runSootctl(["analyze", example, "--mask", exampleMask, "--sizing", "cnn-primaries,pcm", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let primaries = try readCSV(out.appendingPathComponent("primaries.csv")).dropFirst()
+        #expect(primaries.count > 20 && primaries.allSatisfy { $0[2] == "cnn-primaries" && Double($0[6]) != nil })
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: TestPaths.packageRoot
+            .appendingPathComponent("Examples/synthetic_soot_truth.json"))) as? [String: Any]
+        let trueDp = (truth?["aggregates"] as? [[String: Any]] ?? []).compactMap { $0["dp_geometric_mean_nm"] as? Double }
+        let gm = exp(trueDp.map(log).reduce(0, +) / Double(trueDp.count))
+        let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
+        let column = try #require(rows[0].firstIndex(of: "dp_cnn_primaries_nm"))
+        let found = rows.dropFirst().compactMap { Double($0[column]) }
+        #expect(found.count == trueDp.count)
+        let foundGm = exp(found.map(log).reduce(0, +) / Double(found.count))
+        #expect(abs(foundGm / gm - 1) < 0.2, "detector dp,g \(foundGm) nm, truth \(gm) nm")
+        let run = try String(contentsOf: out.appendingPathComponent("run.json"), encoding: .utf8)
+        #expect(run.contains("primary_model") && run.contains("primaries.safetensors"))
+    }
+
     @Test("a missing or wrong detector model, or a model option without the method, is a clear error")
     func badModel() throws {
         let out = TestPaths.temporaryFolder().appendingPathComponent("out")
