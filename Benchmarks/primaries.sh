@@ -45,8 +45,34 @@ for set in ${sets//,/ }; do
     --classifiers otsu --sizing all --primary-model "$model" --out "$work/$set/compare" >/dev/null 2>"$work/$set.log" \
     || { cat "$work/$set.log" >&2; exit 1; }
   cp "$work/$set/compare/primary_detection.csv" "$out/$set.csv"
+  cp "$work/$set/compare/primary_detection.json" "$out/$set.json"
   tail -n +2 "$out/$set.csv" | while IFS=, read -r method images truth located tp fp fn precision recall f1 derr aggs dpabs dp; do
     echo "| $set | $opts | $method | $truth | $precision | $recall | $f1 | $derr | $aggs | $dpabs | $dp |"
   done
   seed=$((seed + 1))
 done
+# All sets pooled: counts added, medians over every matched pair and every aggregate.
+python3 - "$out" ${sets//,/ } <<'PY'
+import json, sys, statistics
+out, sets = sys.argv[1], sys.argv[2:]
+pooled = {}
+for s in sets:
+    for row in json.load(open(f"{out}/{s}.json")):
+        p = pooled.setdefault(row["method"], {"tp": 0, "fp": 0, "fn": 0, "d": [], "dp": [], "match": False})
+        p["dp"] += row["aggregate_dp_errors"]
+        if row.get("match"):
+            m = row["match"]
+            p["match"] = True
+            p["tp"] += m["truePositives"]; p["fp"] += m["falsePositives"]; p["fn"] += m["falseNegatives"]
+            p["d"] += m["diameterErrors"]
+for method, p in pooled.items():
+    if p["match"]:
+        pr = p["tp"] / max(p["tp"] + p["fp"], 1); rc = p["tp"] / max(p["tp"] + p["fn"], 1)
+        f1 = 2 * pr * rc / (pr + rc) if pr + rc else 0
+        d = statistics.median(abs(x) for x in p["d"]) if p["d"] else float("nan")
+        cols = f"{p['tp'] + p['fn']} | {pr:.4f} | {rc:.4f} | {f1:.4f} | {d:.4f}"
+    else:
+        cols = " |  |  |  | "
+    dp = p["dp"]
+    print(f"| all sets | pooled | {method} | {cols} | {len(dp)} | {statistics.median(abs(x) for x in dp):.4f} | {statistics.median(dp):.4f} |")
+PY

@@ -388,7 +388,7 @@ public final class Trainer {
         if let ps = configuration.modelPixelSizeNm { m["model_pixel_size_nm"] = String(ps) }
         if configuration.isPrimaryDetector {
             m["reference_diameter_nm"] = String(Self.referenceDiameterNm)
-            if let peakThreshold { m["peak_threshold"] = String(peakThreshold) }
+            if let peakThreshold { m["peak_threshold"] = String(format: "%.4g", peakThreshold) }
             if let score { m["validation_f1"] = String(format: "%.4f", score) }
         } else if let score {
             m["validation_iou"] = String(format: "%.4f", score)
