@@ -43,10 +43,12 @@ struct AnalyzeCommandTests {
         let rows = try readCSV(out.appendingPathComponent("aggregates.csv"))
         #expect(rows[0] == ["image", "id", "area_px", "area_nm2", "da_nm", "rg_nm", "perimeter_nm", "length_nm",
                             "width_nm", "aspect_ratio", "centroid_x_px", "centroid_y_px", "touches_border",
-                            "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm"])
+                            "dp_pcm_nm", "dp_edm_sbs_nm", "dp_hough_nm", "dp_edm_ws_nm", "dp_cnn_primaries_nm",
+                            "hough_particles", "hough_gsd", "edm_ws_particles", "edm_ws_gsd", "cnn_primaries_particles",
+                            "cnn_primaries_gsd"])
         #expect(rows.count >= 2)
         for row in rows.dropFirst() {
-            #expect(row.count == 17)
+            #expect(row.count == 24)
             let areaPx = try #require(Double(row[2])), areaNm2 = try #require(Double(row[3]))
             #expect(abs(areaNm2 - areaPx * 0.64) < 0.01)
             for column in 13...16 {
