@@ -252,14 +252,15 @@ public struct AnalysisRun: Sendable {
         var report = AnalysisReport(title: "sootctl analyze: \(records.count) aggregate(s) in \(images.count) image(s)",
                                     aggregates: aggregateTable, summary: summaryTable)
         report.daNm = records.map(\.daNm)
-        let fits = methods.filter(\.locatesPrimaries).map { ($0, AggregateRecord.fractalFit(records, method: $0)) }
-        if !fits.isEmpty {
+        if let fits = fractalFits(records, methods: methods) {
             func range(_ r: ClosedRange<Double>?, _ decimals: Int) -> String {
                 r.map { "\(fixed($0.lowerBound, decimals)) to \(fixed($0.upperBound, decimals))" } ?? ""
             }
-            report.morphology = Table(columns: ["method", "aggregates", "Df", "Df 95 %", "kf", "kf 95 %", "R²"], rows: fits.map { m, f in
-                [m.rawValue, String(f?.count ?? 0), fixed(f?.fractalDimension, 2), range(f?.fractalDimensionInterval, 2),
-                 fixed(f?.prefactor, 2), range(f?.prefactorInterval, 2), fixed(f?.rSquared, 3)]
+            report.morphology = Table(columns: ["method", "aggregates", "Df", "Df 95 %", "kf", "kf 95 %", "R²"],
+                                      rows: methods.filter(\.locatesPrimaries).map { m in
+                let f = fits[m.rawValue]
+                return [m.rawValue, String(f?.count ?? 0), fixed(f?.fractalDimension, 2), range(f?.fractalDimensionInterval, 2),
+                        fixed(f?.prefactor, 2), range(f?.prefactorInterval, 2), fixed(f?.rSquared, 3)]
             })
         }
         report.sizes = methods.map { m in

@@ -47,8 +47,6 @@ public struct ComparisonRun: Sendable {
         /// Figure 4's pictures (sample images only): captions, files under `.sootctl/`.
         var pictures: [[String]]
         var outputs: [String]
-        /// Scores against the known primaries (with `primaryTruth`; nil when the image has none).
-        var primaries: [PrimaryMethodEvaluation]?
     }
 
     /// Runs the comparison into `output`: the folder is locked, each image's evaluation is
@@ -71,9 +69,9 @@ public struct ComparisonRun: Sendable {
                                   masks: classifiers.map(\.rawValue).joined(separator: ",") + " truth " + truth.path),
                          resume: resume)
         try output.write(encodeJSON(provenance), to: "run.json")
-        let evaluator = Evaluator(segmenters: segmenters, configuration: configuration)
-        let detector = primaryTruth == nil ? nil : try configuration.makePrimaryDetector()
+        let detector = try configuration.makePrimaryDetector()
         if let detector { try provenance.recordPrimaryModel(detector.modelPath) }
+        let evaluator = Evaluator(segmenters: segmenters, configuration: configuration, detector: detector)
         for m in batch.inputs.missing { events(.failed(path: m, error: PipelineError.notFound(m))) }
         for (k, path) in files.enumerated() {
             events(.started(index: k, total: files.count, stem: stem(of: path)))
@@ -96,18 +94,14 @@ public struct ComparisonRun: Sendable {
                     events(.warning(path: path, message: $0))
                 }
                 let sample = k < sampleImages
+                var known: PrimaryTruth?
                 if let folder = primaryTruth {
-                    if let known = try PrimaryTruth.load(folder: folder, stem: item.name, width: item.image.width, height: item.image.height) {
-                        let (analysis, sizing) = try measureAggregates(mask: item.truth, image: item.image,
-                                                                       options: configuration.aggregateOptions,
-                                                                       sizing: configuration.sizing, source: path, detector: detector)
-                        stored.primaries = evaluatePrimaries(analysis: analysis, sizing: sizing, methods: configuration.sizing,
-                                                             truth: known, pixelSizeNm: analysis.pixelSizeNm)
-                    } else {
+                    known = try PrimaryTruth.load(folder: folder, stem: item.name, width: item.image.width, height: item.image.height)
+                    if known == nil {
                         events(.warning(path: path, message: "no primary truth for \(item.name) in \(folder) (\(item.name).json or \(item.name)_NNN.png)"))
                     }
                 }
-                var (evaluation, masks) = try evaluator.evaluate(item, keepMasks: sample)
+                var (evaluation, masks) = try evaluator.evaluate(item, keepMasks: sample, primaryTruth: known)
                 evaluation.seconds = [:]  // stored state, like the outputs, is the same on every run
                 stored.evaluation = evaluation
                 if sample {
@@ -154,7 +148,7 @@ public struct ComparisonRun: Sendable {
         for s in all {
             guard let e = s.evaluation else { continue }
             accumulated.add(e)
-            if let p = s.primaries {
+            if let p = e.primaries {
                 primaryImages += 1
                 if pooledPrimaries.isEmpty { pooledPrimaries = p } else {
                     for (k, row) in p.enumerated() where k < pooledPrimaries.count { pooledPrimaries[k].add(row) }

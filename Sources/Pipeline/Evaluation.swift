@@ -152,6 +152,8 @@ public struct Evaluator {
     public let configuration: AnalysisConfiguration
     public let variants: [PostProcessingVariant]
     public var keepMasks = 4
+    /// The learned primary-particle detector, for `configuration.sizing`'s `cnn-primaries`.
+    public let detector: PrimaryDetector?
     var images: [String] = []
     var truth: [EvaluatedAggregate] = []
     var rows: [[VariantEvaluation]]
@@ -161,8 +163,9 @@ public struct Evaluator {
     /// - Parameter configuration: sizing, border policy, disk shape, the floor of the `Npx`
     ///   variants and the rolling-ball setting that picks each classifier's sized variant.
     public init(segmenters: [any Segmenter], configuration: AnalysisConfiguration,
-                variants: [PostProcessingVariant] = PostProcessingVariant.allCases) {
+                variants: [PostProcessingVariant] = PostProcessingVariant.allCases, detector: PrimaryDetector? = nil) {
         self.segmenters = segmenters
+        self.detector = detector
         self.configuration = configuration
         self.variants = variants
         rows = segmenters.map { segmenter in
@@ -177,12 +180,20 @@ public struct Evaluator {
     }
 
     func aggregates(of mask: BinaryMask, _ item: EvaluationImage, sized: Bool) throws -> [EvaluatedAggregate] {
+        try measured(mask, item, sized: sized).aggregates
+    }
+
+    /// A mask's aggregates measured and sized as `analyze` does, with their records.
+    func measured(_ mask: BinaryMask, _ item: EvaluationImage, sized: Bool) throws
+        -> (aggregates: [EvaluatedAggregate], analysis: AggregateAnalysis, sizing: ImageSizing) {
         let (analysis, sizing) = try measureAggregates(mask: mask, image: item.image, options: configuration.aggregateOptions,
-                                                       sizing: sized ? configuration.sizing : [], source: item.name)
-        return analysis.aggregates.enumerated().map { k, a in
+                                                       sizing: sized ? configuration.sizing : [], source: item.name,
+                                                       detector: detector)
+        let records = analysis.aggregates.enumerated().map { k, a in
             EvaluatedAggregate(image: item.name, id: a.id, areaPx: a.areaPx, daNm: a.daNm, centroidXPx: a.centroidXPx,
                                centroidYPx: a.centroidYPx, dpNm: sizing.sizes[k].compactMapValues(\.diameterNm))
         }
+        return (records, analysis, sizing)
     }
 
     /// Images added so far.
@@ -191,15 +202,22 @@ public struct Evaluator {
     /// Evaluates one image (its truth, then every classifier and variant) without adding it.
     /// - Parameters:
     ///   - keepMasks: also return the post-processed masks (per classifier, per variant).
+    ///   - primaryTruth: the image's known primaries; the sizing of the truth mask's
+    ///     aggregates is then scored against them (`ImageEvaluation.primaries`).
     ///   - progress: called with a label before each step.
-    public func evaluate(_ item: EvaluationImage, keepMasks: Bool = false,
+    public func evaluate(_ item: EvaluationImage, keepMasks: Bool = false, primaryTruth: PrimaryTruth? = nil,
                          progress: (String) -> Void = { _ in }) throws -> (ImageEvaluation, [[BinaryMask]]) {
         progress("\(item.name): truth")
         var started = Date()
         var result = ImageEvaluation(name: item.name, truth: [], variants: [], errors: [], seconds: [:])
         var mask = item.truth
         mask.pixelSize = item.image.pixelSize
-        result.truth = try aggregates(of: mask, item, sized: true)
+        let truth = try measured(mask, item, sized: true)
+        result.truth = truth.aggregates
+        if let primaryTruth {
+            result.primaries = evaluatePrimaries(analysis: truth.analysis, sizing: truth.sizing, methods: configuration.sizing,
+                                                 truth: primaryTruth, pixelSizeNm: truth.analysis.pixelSizeNm)
+        }
         result.seconds["truth"] = Date().timeIntervalSince(started)
         var masks: [[BinaryMask]] = []
         for (s, segmenter) in segmenters.enumerated() {
@@ -306,4 +324,6 @@ public struct ImageEvaluation: Sendable, Codable {
     public var variants: [[VariantPart]]
     public var errors: [ClassifierFailure]
     public var seconds: [String: Double]
+    /// Scores against the image's known primaries (`compare --primary-truth`; nil without).
+    public var primaries: [PrimaryMethodEvaluation]? = nil
 }

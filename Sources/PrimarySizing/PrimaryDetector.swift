@@ -50,9 +50,13 @@ public func decodePrimaryPeaks(heatmapLogits: [Float], logDiameter: [Float], wid
             found.append(Circle(centerX: Double(x), centerY: Double(y), radius: dNm / 2 / pixelSizeNm, metric: p))
         }
     }
-    found.sort { $0.metric > $1.metric }
+    return suppressingOverlaps(found, iou: decoding.suppressionIoU)
+}
+
+/// Strongest first (`metric`), dropping every disc that overlaps a kept one by more than `iou`.
+func suppressingOverlaps(_ circles: [Circle], iou: Double) -> [Circle] {
     var kept: [Circle] = []
-    for c in found where !kept.contains(where: { discIoU($0, c) > decoding.suppressionIoU }) { kept.append(c) }
+    for c in circles.sorted(by: { $0.metric > $1.metric }) where !kept.contains(where: { discIoU($0, c) > iou }) { kept.append(c) }
     return kept
 }
 
@@ -200,20 +204,11 @@ public final class PrimaryDetector: @unchecked Sendable {
         }
         var found: [Circle] = []
         for box in boxes {
-            let w = box.c1 - box.c0 + 1, h = box.r1 - box.r0 + 1
-            var pixels = [Float](repeating: 0, count: w * h)
-            for r in 0..<h {
-                for c in 0..<w { pixels[r * w + c] = image.pixels[(r + box.r0) * image.width + c + box.c0] }
-            }
-            let part = GrayImage(width: w, height: h, value: 0).with(pixels: pixels)
+            let part = image.cropped(rows: box.r0..<(box.r1 + 1), columns: box.c0..<(box.c1 + 1))
             found += primaries(in: part, pixelSizeNm: ps).map { c in
                 Circle(centerX: c.centerX + Double(box.c0), centerY: c.centerY + Double(box.r0), radius: c.radius, metric: c.metric)
             }
         }
-        guard boxes.count > 1 else { return found }
-        found.sort { $0.metric > $1.metric }
-        var kept: [Circle] = []
-        for c in found where !kept.contains(where: { discIoU($0, c) > decoding.suppressionIoU }) { kept.append(c) }
-        return kept
+        return boxes.count > 1 ? suppressingOverlaps(found, iou: decoding.suppressionIoU) : found
     }
 }

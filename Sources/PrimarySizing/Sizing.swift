@@ -31,9 +31,6 @@ public enum SizingMethod: String, Sendable, CaseIterable, Codable {
     /// one diameter per aggregate.
     public var locatesPrimaries: Bool { self == .hough || self == .edmWS || self == .cnnPrimaries }
 
-    /// Prefix of a locating method's count and spread columns (`hough_particles`, `hough_gsd`).
-    public var columnStem: String { rawValue.replacingOccurrences(of: "-", with: "_") }
-
     /// Parses a comma-separated list; "paper" selects the paper's four, "all" every method, the
     /// learned detector included.
     public static func parseList(_ text: String) throws -> [SizingMethod] {

@@ -94,6 +94,23 @@ struct PrimaryCommandTests {
         #expect(notFolder.status != 0 && notFolder.stderr.contains("--primary-truth"))
     }
 
+    @Test("compare sizes with the detector on every mask (Table 4), not only against primary truth")
+    func compareTable4() throws {
+        let root = TestPaths.temporaryFolder()
+        let images = root.appendingPathComponent("images"), masks = root.appendingPathComponent("masks")
+        for folder in [images, masks] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        try FileManager.default.copyItem(atPath: example, toPath: images.appendingPathComponent("synthetic_soot.png").path)
+        try FileManager.default.copyItem(atPath: exampleMask, toPath: masks.appendingPathComponent("synthetic_soot.png").path)
+        let out = root.appendingPathComponent("out")
+        let result = try runSootctl(["compare", images.path, "--truth", masks.path, "--classifiers", "otsu",
+                                     "--sizing", "cnn-primaries", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let sizing = try readCSV(out.appendingPathComponent("sizing.csv"))
+        let truth = try #require(sizing.first { $0[0] == "truth" && $0[1] == "cnn-primaries" })
+        #expect(truth[2] == "3" && truth[3] == "3", "\(truth)")
+        #expect(try String(contentsOf: out.appendingPathComponent("run.json"), encoding: .utf8).contains("primary_model"))
+    }
+
     @Test("train --task primaries refuses data options and unknown tasks")
     func trainOptions() throws {
         let out = TestPaths.temporaryFolder().appendingPathComponent("run")
