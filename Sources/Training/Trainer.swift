@@ -199,6 +199,17 @@ public final class Trainer {
         return syntheticPool
     }
 
+    /// Writes a gray crop into sample `k` of a batch [N, 3, S, S], replicated to the three
+    /// channels and normalised as at inference (`InferenceConfiguration`).
+    static func setInput(_ images: inout Tensor, sample k: Int, gray: [Float]) {
+        let mean = InferenceConfiguration().mean, std = InferenceConfiguration().std
+        let plane = gray.count
+        for ch in 0..<3 {
+            let base = (k * 3 + ch) * plane
+            for i in 0..<plane { images.data[base + i] = (gray[i] - mean[ch]) / std[ch] }
+        }
+    }
+
     /// The detector's synthetic images of an epoch, at its working pixel size.
     func primarySamples(epoch: Int) -> [PrimaryTrainingImage] {
         if epoch == primaryEpoch { return primaryPool }
@@ -225,7 +236,6 @@ public final class Trainer {
         let ps = configuration.modelPixelSizeNm ?? 1
         var images = Tensor(zeros: [n, 3, s, s])
         var heat = Tensor(zeros: [n, 1, s, s]), logD = Tensor(zeros: [n, 1, s, s]), weight = Tensor(zeros: [n, 1, s, s])
-        let mean = InferenceConfiguration().mean, std = InferenceConfiguration().std
         var crops = [([Float], [Float], [Float], [Float])](repeating: ([], [], [], []), count: n)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -237,10 +247,7 @@ public final class Trainer {
         }
         let plane = s * s
         for k in 0..<n {
-            for ch in 0..<3 {
-                let base = (k * 3 + ch) * plane
-                for i in 0..<plane { images.data[base + i] = (crops[k].0[i] - mean[ch]) / std[ch] }
-            }
+            Self.setInput(&images, sample: k, gray: crops[k].0)
             for i in 0..<plane {
                 heat.data[k * plane + i] = crops[k].1[i]
                 logD.data[k * plane + i] = crops[k].2[i]
@@ -256,7 +263,6 @@ public final class Trainer {
         let synthetic = syntheticSamples(epoch: (iteration - 1) / configuration.iterationsPerEpoch)
         var images = Tensor(zeros: [n, 3, s, s])
         var masks = Tensor(zeros: [n, 1, s, s])
-        let mean = InferenceConfiguration().mean, std = InferenceConfiguration().std
         var crops = [([Float], [Float])](repeating: ([], []), count: n)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: n) { k in
@@ -269,10 +275,7 @@ public final class Trainer {
         }
         let plane = s * s
         for k in 0..<n {
-            for ch in 0..<3 {
-                let base = (k * 3 + ch) * plane
-                for i in 0..<plane { images.data[base + i] = (crops[k].0[i] - mean[ch]) / std[ch] }
-            }
+            Self.setInput(&images, sample: k, gray: crops[k].0)
             for i in 0..<plane { masks.data[k * plane + i] = crops[k].1[i] }
         }
         return (images, masks)
@@ -280,7 +283,6 @@ public final class Trainer {
 
     /// Scores the model on the validation images (whole images, evaluation mode).
     public func validate() -> ValidationScore {
-        let predictor = SegmentationPredictor(model: model)
         if configuration.isPrimaryDetector {
             var decoding = PeakDecoding()
             decoding.referenceDiameterNm = Self.referenceDiameterNm
@@ -288,6 +290,7 @@ public final class Trainer {
             return scorePrimaryDetector(PrimaryDetector(model: model, workingPixelSizeNm: ps, decoding: decoding),
                                         images: primaryValidation, pixelSizeNm: ps)
         }
+        let predictor = SegmentationPredictor(model: model)
         var loss = 0.0, correct = 0, total = 0, intersection = 0, union = 0
         for sample in dataset.validation {
             let p = predictor.probabilities(plane: sample.image, width: sample.width, height: sample.height)
