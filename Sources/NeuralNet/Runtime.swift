@@ -17,6 +17,21 @@ public enum NeuralNetRuntime {
         #endif
     }
 
+    /// Whether inference's 3 x 3 stride-1 convolutions take the Winograd path (`Winograd`), as
+    /// training's do: about 2.25x fewer multiply-adds than im2col, outputs equal to about 1e-6
+    /// relative. On by default; `SOOTCTL_WINOGRAD=0` (or `off`) in the environment switches it
+    /// off, and tests and benchmarks set `forcedInferenceWinograd`.
+    public static var inferenceUsesWinograd: Bool { forcedInferenceWinograd ?? defaultInferenceWinograd }
+
+    /// Tests and benchmarks switch inference's Winograd path here (nil: the default).
+    nonisolated(unsafe) package static var forcedInferenceWinograd: Bool?
+
+    /// Inference's Winograd path from the environment, once per process.
+    public static let defaultInferenceWinograd: Bool = {
+        let value = ProcessInfo.processInfo.environment["SOOTCTL_WINOGRAD"]?.lowercased()
+        return !(value == "0" || value == "off" || value == "false")
+    }()
+
     /// Who multiplies NeuralNet's matrices (convolutions, Winograd points, linear layers).
     public enum GEMMKernel: String, Sendable, CaseIterable {
         /// NeuralNet's own AVX-512F kernel (C, `Sources/CSGEMM`): BLIS-style packing and a

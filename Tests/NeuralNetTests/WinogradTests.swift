@@ -90,15 +90,51 @@ struct WinogradTests {
         #expect(weightError < tolerance, "weight gradient \(weightError)")
     }
 
-    @Test("with a bias, training (Winograd) and inference (im2col) give the same output")
+    @Test("with a bias, training (Winograd), inference with Winograd and inference with im2col give the same output")
     func epilogue() {
         var rng = TestRandom(seed: 12)
         let conv = Conv2d(inputChannels: 8, outputChannels: 6, kernelSize: 3, padding: 1)
         conv.weight.value = Tensor(uniform: conv.weight.value.shape, in: -0.3...0.3, using: &rng)
         conv.bias!.value = Tensor(uniform: [6], in: -0.5...0.5, using: &rng)
+        let saved = NeuralNetRuntime.forcedInferenceWinograd
+        defer { NeuralNetRuntime.forcedInferenceWinograd = saved }
         for shape in [[2, 8, 9, 7], [2, 8, 16, 11]] {
             let x = Tensor(uniform: shape, in: -1...1, using: &rng)
-            #expect(conv.forward(x, training: true).maxAbsDifference(conv.forward(x, training: false)) < 1e-5)
+            NeuralNetRuntime.forcedInferenceWinograd = false
+            let im2col = conv.forward(x, training: false)
+            NeuralNetRuntime.forcedInferenceWinograd = true
+            let winograd = conv.forward(x, training: false)
+            #expect(conv.forward(x, training: true).maxAbsDifference(im2col) < 1e-5)
+            #expect(winograd.maxAbsDifference(im2col) < 1e-5)
         }
+    }
+
+    /// Inference's Winograd path on a whole FPN-ResNet-18 in evaluation mode (folded batch
+    /// norms, fused residuals, the decoder's group-norm blocks and the head): the logits equal
+    /// im2col's to about 1e-5 of their range, and the cached transformed kernels follow the
+    /// weights when they change (a training pass drops them).
+    @Test("FPN inference: Winograd equals im2col, and its kernel cache follows changed weights")
+    func fpnInference() throws {
+        let saved = NeuralNetRuntime.forcedInferenceWinograd
+        defer { NeuralNetRuntime.forcedInferenceWinograd = saved }
+        let model = FPN(encoder: .resnet18, dropout: 0, seed: 7)
+        var rng = TestRandom(seed: 3)
+        let x = Tensor(uniform: [1, 3, 64, 96], in: -1...1, using: &rng)
+        func logits(winograd: Bool) -> Tensor {
+            NeuralNetRuntime.forcedInferenceWinograd = winograd
+            return model.forward(x, training: false)
+        }
+        let reference = logits(winograd: false)
+        let scale = Double(reference.data.map { abs($0) }.max() ?? 1)
+        #expect(scale > 0)
+        #expect(Double(logits(winograd: true).maxAbsDifference(reference)) < 1e-5 * max(scale, 1))
+        // New weights: a training forward pass drops every cache, so inference sees them.
+        for (_, p) in model.namedParameters() where p.value.shape.count == 4 {
+            for i in 0..<p.value.count { p.value.data[i] *= 0.5 }
+        }
+        _ = model.forward(x, training: true)
+        let changed = logits(winograd: false)
+        #expect(changed.maxAbsDifference(reference) > 1e-3)
+        #expect(Double(logits(winograd: true).maxAbsDifference(changed)) < 1e-5 * max(Double(changed.data.map { abs($0) }.max() ?? 1), 1))
     }
 }

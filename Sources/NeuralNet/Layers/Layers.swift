@@ -14,6 +14,9 @@ public final class Conv2d: Layer {
     private var winogradKernels: [Float]?
     /// Weights with a following batch norm folded in (inference), built on first use.
     private var folded: (weight: [Float], bias: [Float])?
+    /// Inference's Winograd kernels (of the folded weights where a batch norm is folded in),
+    /// built on first use for the tile scheme they were made for.
+    private var inferenceKernels: (scheme: Winograd.Scheme, kernels: [Float])?
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, bias: Bool = true) {
@@ -27,10 +30,10 @@ public final class Conv2d: Layer {
         bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
     }
 
-    public func invalidateCaches() { folded = nil }
+    public func invalidateCaches() { folded = nil; inferenceKernels = nil }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        if training { cachedInput = input; folded = nil }
+        if training { cachedInput = input; folded = nil; inferenceKernels = nil }
         // Training's 3 x 3 stride-1 convolutions: Winograd, with the transformed kernels kept for backward.
         var kernels: [Float]?
         if training && Winograd.applies(geometry) {
@@ -38,12 +41,28 @@ public final class Conv2d: Layer {
             kernels = Winograd.kernels(weight.value.data, geometry: geometry, scheme: Winograd.scheme(height: h, width: w))
         }
         winogradKernels = kernels
+        if !training { kernels = inferenceWinogradKernels(weight.value.data, input: input) }
+        let winograd = kernels != nil
         return bias?.value.data.withUnsafeBufferPointer { b in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
-                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: training,
+                               epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: winograd,
                                winogradKernels: kernels)
-        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: training,
+        } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: winograd,
                                 winogradKernels: kernels)
+    }
+
+    /// The transformed kernels of `weights` for an inference pass over `input`, or nil where
+    /// inference takes im2col (`NeuralNetRuntime.inferenceUsesWinograd` off, or a geometry
+    /// Winograd does not cover). Cached until the weights change (`invalidateCaches`, a
+    /// training pass).
+    private func inferenceWinogradKernels(_ weights: [Float], input: Tensor) -> [Float]? {
+        guard NeuralNetRuntime.inferenceUsesWinograd, Winograd.applies(geometry) else { return nil }
+        let (_, _, h, w) = input.nchw
+        let scheme = Winograd.scheme(height: h, width: w)
+        if let cached = inferenceKernels, cached.scheme == scheme { return cached.kernels }
+        let kernels = Winograd.kernels(weights, geometry: geometry, scheme: scheme)
+        inferenceKernels = (scheme, kernels)
+        return kernels
     }
 
     public func backward(_ gradOutput: Tensor) -> Tensor {
@@ -80,18 +99,22 @@ public final class Conv2d: Layer {
             folded = (w, b)
         }
         let f = folded!
+        let kernels = inferenceWinogradKernels(f.weight, input: input)
         return f.bias.withUnsafeBufferPointer { bb in
             convolutionForward(input, weight: f.weight, geometry: geometry,
-                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: residual)
+                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: residual,
+                               winograd: kernels != nil, winogradKernels: kernels)
         }
     }
 
     /// Inference with bias and optional fused ReLU (no batch norm).
     func forwardInference(_ input: Tensor, relu: Bool, accumulate: Tensor? = nil) -> Tensor {
         let zeros = [Float](repeating: 0, count: geometry.outputChannels)
+        let kernels = inferenceWinogradKernels(weight.value.data, input: input)
         return (bias?.value.data ?? zeros).withUnsafeBufferPointer { bb in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
-                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: accumulate)
+                               epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: accumulate,
+                               winograd: kernels != nil, winogradKernels: kernels)
         }
     }
 }

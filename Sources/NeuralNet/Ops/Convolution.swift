@@ -130,8 +130,8 @@ func col2im(_ columns: UnsafePointer<Float>, height h: Int, width w: Int, geomet
 
 /// Forward convolution of an NCHW batch. `accumulate`, when given (same shape as the output),
 /// is added to the result (a fused residual connection). With `winograd`, a 3 x 3 stride-1
-/// convolution takes the Winograd path (training; see `Winograd`), with `winogradKernels` when
-/// the caller has transformed the weights already.
+/// convolution takes the Winograd path (see `Winograd`), with `winogradKernels` when the
+/// caller has transformed the weights already.
 func convolutionForward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry,
                         epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), accumulate: Tensor? = nil,
                         winograd: Bool = false, winogradKernels: [Float]? = nil) -> Tensor {

@@ -22,8 +22,11 @@ internal import COpenBLAS
 ///
 /// Rounding differs from im2col's (the transforms add and subtract before multiplying): outputs
 /// and gradients agree with the direct convolution to about 1e-6 relative (tests compare both
-/// and PyTorch). Training takes this path (`Conv2d.forward(_:training: true)` and `backward`);
-/// inference keeps im2col with its folded batch norm.
+/// and PyTorch). Training takes this path (`Conv2d.forward(_:training: true)` and `backward`),
+/// and so does inference (`NeuralNetRuntime.inferenceUsesWinograd`, on unless
+/// `SOOTCTL_WINOGRAD=0`), with the folded batch norm's weights transformed once and cached:
+/// on a 2240 x 1952 image the FPN-ResNet-18 forward pass takes about half im2col's time, and
+/// the shipped model's masks and tables on the shared real images are unchanged.
 ///
 /// ## References
 /// A. Lavin and S. Gray, "Fast algorithms for convolutional neural networks", CVPR 2016,
