@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(name: "AnnotationsTests", dependencies: ["Annotations", "TextRendering", "Synthesis", "ImageCore", "Randomness", "TestSupport"]),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "ImageCore", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "NeuralNet", "ImageCore", "Randomness", "Classifiers", "TestSupport", "Synthesis", "PrimarySizing"]),
-        .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "Synthesis", "TestSupport"]),
+        .testTarget(name: "SootctlTests", dependencies: ["ImageCore", "NeuralNet", "Synthesis", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -49,7 +49,12 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("preset"), help: "Preset: paper (default) or cpu for segmentation, primaries (default) for --task primaries; a --config file's fields apply on top, and a preset named in the file wins.")
     var presetOption: String?
 
-    var preset: String { presetOption ?? (task == "primaries" ? "primaries" : "paper") }
+    var preset: String { presetOption ?? (task == "primaries" ? "primaries" : initModel != nil ? "finetune" : "paper") }
+
+    @Option(name: .customLong("init"),
+            help: ArgumentHelp("Start from a trained model's weights (fine-tuning): a model file, or --init alone for the installed default model; its encoder and working pixel size are kept. With --task segmentation the preset defaults to finetune.",
+                               valueName: "model"))
+    var initModel: String?
 
     @Option(help: "Resume from a checkpoint folder (or an output folder holding checkpoint/).", completion: .directory)
     var resume: String?
@@ -79,11 +84,28 @@ struct Train: ParsableCommand {
             guard preset == "primaries" else { throw ValidationError("--task primaries takes --preset primaries") }
             if data != nil || pixelSizesFile != nil { throw ValidationError("--task primaries trains on synthetic images: --data and --pixel-sizes do not apply") }
         } else {
-            guard preset == "paper" || preset == "cpu" else { throw ValidationError("--preset must be paper or cpu") }
+            guard ["paper", "cpu", "finetune"].contains(preset) else { throw ValidationError("--preset must be paper, cpu or finetune") }
             guard data != nil else { throw ValidationError("--data is required (the training images and their masks)") }
         }
         if let synthetic, synthetic < 0 { throw ValidationError("--synthetic must not be negative") }
         if let iterations, iterations <= 0 { throw ValidationError("--iterations must be positive") }
+        if initModel != nil && resume != nil {
+            throw ValidationError("--init starts a run from a model's weights; --resume continues a run (give one of them)")
+        }
+        if classifier == "tws" && initModel != nil { throw ValidationError("--init is the CNN's") }
+    }
+
+    /// `--init` alone (last, or followed by another option) means the installed default model.
+    static let bareInitValue = "default"
+
+    /// The arguments with a bare `--init` given its value, `default`.
+    static func expandingBareInit(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        for (i, a) in arguments.enumerated() {
+            out.append(a)
+            if a == "--init" && (i + 1 == arguments.count || arguments[i + 1].hasPrefix("-")) { out.append(bareInitValue) }
+        }
+        return out
     }
 
     func run() throws {
@@ -94,6 +116,11 @@ struct Train: ParsableCommand {
             var configuration = try config.map { try TrainingConfiguration.load($0, preset: preset) }
                 ?? TrainingConfiguration.preset(named: preset)!
             if let synthetic { configuration.syntheticPerEpoch = synthetic }
+            if let initModel {
+                let path = initModel == Self.bareInitValue && !FileManager.default.fileExists(atPath: initModel)
+                    ? try TrainingConfiguration.installedInitialModel(task: configuration.task) : initModel
+                try configuration.initialise(fromModel: path)
+            }
             if let iterations { configuration.iterations = iterations }
             try configuration.validate()
             if resume == nil && FileManager.default.fileExists(atPath: out + "/checkpoint/state.json") {
@@ -114,7 +141,8 @@ struct Train: ParsableCommand {
             } else {
             print("training FPN-\(effective.encoder): \(dataset.train.count) training and \(dataset.validation.count) validation image(s), "
                   + "\(effective.iterations) iterations of \(effective.batchSize) x \(effective.cropSize) px"
-                  + (effective.syntheticPerEpoch > 0 ? ", \(effective.syntheticPerEpoch) synthetic images per epoch" : ""))
+                  + (effective.syntheticPerEpoch > 0 ? ", \(effective.syntheticPerEpoch) synthetic images per epoch" : "")
+                  + (effective.initialWeights.map { ", from \($0)" } ?? ""))
             }
             let tty = isatty(2) != 0
             var lastPrinted = Date.distantPast
