@@ -1,0 +1,118 @@
+"""PCM on the shared real masks by an independent port of atems `+pp/pcm.m` (v1.s, METHODS.md 5.1),
+at each image's own resolution, against sootctl's PCM (which runs on mask crops resampled to
+0.8 nm/px) and the locating methods, per image (geometric mean over the aggregates).
+
+Also the mask's own width: twice the median distance-to-background over the skeleton (2 x EDT on
+the thinned mask), the chain width PCM's 0.913 level is meant to read (for a straight band of width
+w the simple PCM gives 1.01 w).
+
+    bash Benchmarks/primaries_real.sh          # writes bench-out/primaries-real/all/aggregates.csv
+    python3 Benchmarks/pcm_reference.py [bench-out/primaries-real/all/aggregates.csv]
+
+Needs numpy, scipy, scikit-image and tifffile (pip). Aggregates are matched to sootctl's rows by
+pixel count and centroid (8-connected components of the hand-made mask).
+"""
+import csv
+import math
+import sys
+from collections import defaultdict
+
+import numpy as np
+import tifffile
+from scipy.ndimage import distance_transform_edt
+from skimage.measure import label, regionprops
+from skimage.morphology import thin
+
+REAL = "../shared/data/real"
+
+
+def smooth5(y):
+    out = y.copy()
+    n = len(y)
+    for i in range(n):
+        k = min(2, i, n - 1 - i)
+        out[i] = y[i - k:i + k + 1].mean()
+    return out
+
+
+def pcm_simple(bw, ps):
+    """atems pcm.m, simple PCM, denominator offset (-6, -6) px as in the reference code."""
+    skel = thin(bw)
+    ys, xs = np.nonzero(skel)
+    cols, rows = np.nonzero(bw.T)  # column-major order (MATLAB find)
+    t = max(int(round(len(rows) / 6000)), 1)
+    x, y = cols[::t].astype(float), rows[::t].astype(float)
+    d = np.sqrt((x[:, None] - xs[None, :]) ** 2 + (y[:, None] - ys[None, :]) ** 2).ravel()
+    d = d[d != 0]
+    d_max = float(np.round(d.max()))
+    r = np.arange(1, int(np.floor(d_max * ps)) + 1)
+    if len(r) < 2:
+        return float("nan")
+    edges = np.concatenate([r - 0.5, [r[-1] + 0.5]])
+    pcf, _ = np.histogram(d * ps, edges)
+    keep = pcf != 0
+    pcf, r1 = pcf[keep].astype(float), r[keep]
+    reach = int(d_max)
+    u, v = np.mgrid[-reach:reach + 1, -reach:reach + 1]
+    inside = u * u + v * v <= d_max * d_max
+    dd = np.sqrt((u[inside] + 6.0) ** 2 + (v[inside] + 6.0) ** 2)
+    dd = dd[dd > 0] * ps
+    den, _ = np.histogram(dd, edges)
+    den = den[keep] * len(xs) / t
+    den[den == 0] = 1
+    s = smooth5(pcf / den)
+    for k in range(len(s) - 1):
+        if s[k] <= s[k + 1]:
+            s[k + 1] = s[k] - 1e-12
+    s = s / s.max()
+    if not (s[-1] <= 0.913 <= s[0]):
+        return float("nan")
+    return 2 * float(np.interp(0.913, s[::-1], r1[::-1]))
+
+
+def gm(values):
+    v = [x for x in values if x == x and x > 0]
+    return math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "bench-out/primaries-real/all/aggregates.csv"
+    rows = list(csv.DictReader(open(path)))
+    sizes = {r["stem"]: float(r["pixel_size_nm"]) for r in csv.DictReader(open("Benchmarks/real_pixel_sizes.csv"))}
+    by_image = defaultdict(list)
+    for r in rows:
+        by_image[r["image"]].append(r)
+    table = defaultdict(lambda: defaultdict(list))
+    for image, mine in sorted(by_image.items()):
+        ps = sizes[image]
+        mask = tifffile.imread(f"{REAL}/masks/{image}.tif") > 0
+        if mask.mean() > 0.5:  # WhiteIsZero files read as stored
+            mask = ~mask
+        labels = label(mask, connectivity=2)
+        regions = regionprops(labels)
+        for r in mine:
+            area, cy = int(r["area_px"]), float(r["centroid_y_px"])
+            match = [q for q in regions if abs(q.area - area) <= max(5, 0.01 * q.area) and abs(q.centroid[0] - cy) < 3]
+            if len(match) != 1:
+                print(f"{image} aggregate {r['id']}: {len(match)} matching components, skipped", file=sys.stderr)
+                continue
+            a, b, c, d = match[0].bbox
+            crop = labels[a:c, b:d] == match[0].label
+            width = 2 * float(np.median(distance_transform_edt(crop)[thin(crop)])) * ps
+            for key, value in (("reference", pcm_simple(crop, ps)), ("width", width),
+                               ("sootctl", float(r["dp_pcm_nm"] or "nan")),
+                               ("detector", float(r["dp_cnn_primaries_nm"] or "nan")),
+                               ("hough", float(r["dp_hough_nm"] or "nan"))):
+                table[image][key].append(value)
+                table["all images"][key].append(value)
+    print("| image | aggregates | PCM, reference port at the image's resolution (nm) | PCM, sootctl (nm) "
+          "| 2 x median EDT on the skeleton (nm) | cnn-primaries (nm) | Hough (nm) |")
+    print("|---|---|---|---|---|---|---|")
+    for image in sorted(k for k in table if k != "all images") + ["all images"]:
+        t = table[image]
+        print(f"| {image} | {len(t['sootctl'])} | {gm(t['reference']):.1f} | {gm(t['sootctl']):.1f} | "
+              f"{gm(t['width']):.1f} | {gm(t['detector']):.1f} | {gm(t['hough']):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
