@@ -9,6 +9,10 @@ w the simple PCM gives 1.01 w).
     bash Benchmarks/primaries_real.sh          # writes bench-out/primaries-real/all/aggregates.csv
     python3 Benchmarks/pcm_reference.py [bench-out/primaries-real/all/aggregates.csv]
 
+    sootctl synth --out DIR --count 3 --seed 9100 --aggregates 4-8 --primaries 10-120
+    python3 Benchmarks/pcm_reference.py --synthetic DIR   # the same on synthetic truth masks
+
+
 Needs numpy, scipy, scikit-image and tifffile (pip). Aggregates are matched to sootctl's rows by
 pixel count and centroid (8-connected components of the hand-made mask).
 """
@@ -75,7 +79,38 @@ def gm(values):
     return math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
 
 
+def synthetic(folder, ps=0.4):
+    """PCM, the mask's width and the true dp on synthetic truth masks (aggregates clear of the
+    border, at least 1,000 px)."""
+    import glob
+    import json
+    import imageio.v3 as iio
+    pcm, width, true = [], [], []
+    for truth_path in sorted(glob.glob(folder + "/truth/*.json")):
+        truth = json.load(open(truth_path))
+        mask = iio.imread(truth_path.replace("/truth/", "/masks/").replace(".json", ".png")) > 0
+        if mask.ndim == 3:
+            mask = mask[..., 0]
+        labels = label(mask, connectivity=2)
+        regions = regionprops(labels)
+        for a in truth["aggregates"]:
+            if a["touches_border"] or a["area_px"] < 1000:
+                continue
+            match = [q for q in regions if abs(q.centroid[0] - a["centroid_y_px"]) < 2 and abs(q.centroid[1] - a["centroid_x_px"]) < 2]
+            if len(match) != 1:
+                continue
+            r0, c0, r1, c1 = match[0].bbox
+            crop = labels[r0:r1, c0:c1] == match[0].label
+            pcm.append(pcm_simple(crop, ps))
+            width.append(2 * float(np.median(distance_transform_edt(crop)[thin(crop)])) * ps)
+            true.append(a["dp_geometric_mean_nm"])
+    print(f"{len(pcm)} aggregates: PCM {gm(pcm):.1f} nm, 2 x median EDT on the skeleton {gm(width):.1f} nm, "
+          f"true dp {gm(true):.1f} nm; PCM / width {gm(pcm) / gm(width):.2f}")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--synthetic":
+        return synthetic(sys.argv[2])
     path = sys.argv[1] if len(sys.argv) > 1 else "bench-out/primaries-real/all/aggregates.csv"
     rows = list(csv.DictReader(open(path)))
     sizes = {r["stem"]: float(r["pixel_size_nm"]) for r in csv.DictReader(open("Benchmarks/real_pixel_sizes.csv"))}
