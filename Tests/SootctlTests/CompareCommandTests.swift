@@ -160,18 +160,7 @@ struct CompareCommandTests {
     func train() throws {
         let root = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        for sub in ["train/input", "train/ground_truth", "val/input", "val/ground_truth"] {
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("data/" + sub), withIntermediateDirectories: true)
-        }
-        let image = try ImageReader.read(example).image.cropped(rows: 0..<128)
-        let small = try GrayImage(width: 640, height: 128, pixels: image.pixels)
-        let mask = try ImageReader.readMask(exampleMask)
-        var top = BinaryMask(width: 640, height: 128)
-        for i in 0..<top.count { top.bits[i] = mask.bits[i] }
-        for split in ["train", "val"] {
-            try ImageWriter.writePNG8(small, to: root.appendingPathComponent("data/\(split)/input/a.png").path)
-            try ImageWriter.writeMask(top, to: root.appendingPathComponent("data/\(split)/ground_truth/a.png").path)
-        }
+        _ = try tinyTrainingData(in: root)
         let config = root.appendingPathComponent("tiny.json")
         try Data(#"{"preset": "cpu", "iterations": 2, "batchSize": 1, "cropSize": 64, "validateEvery": 1, "checkpointEvery": 1, "modelPixelSizeNm": null, "defaultScale": 1}"#.utf8).write(to: config)
         let out = root.appendingPathComponent("run").path

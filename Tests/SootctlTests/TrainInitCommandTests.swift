@@ -6,28 +6,11 @@ import TestSupport
 
 @Suite("sootctl train --init: fine-tuning a trained model")
 struct TrainInitCommandTests {
-    /// A data folder of one 640 x 128 strip of the README example (train and val).
-    func tinyData(in root: URL) throws -> String {
-        for sub in ["train/input", "train/ground_truth", "val/input", "val/ground_truth"] {
-            try FileManager.default.createDirectory(at: root.appendingPathComponent("data/" + sub), withIntermediateDirectories: true)
-        }
-        let image = try ImageReader.read(example).image.cropped(rows: 0..<128)
-        let strip = try GrayImage(width: 640, height: 128, pixels: image.pixels)
-        let mask = try ImageReader.readMask(exampleMask)
-        var top = BinaryMask(width: 640, height: 128)
-        for i in 0..<top.count { top.bits[i] = mask.bits[i] }
-        for split in ["train", "val"] {
-            try ImageWriter.writePNG8(strip, to: root.appendingPathComponent("data/\(split)/input/a.png").path)
-            try ImageWriter.writeMask(top, to: root.appendingPathComponent("data/\(split)/ground_truth/a.png").path)
-        }
-        return root.appendingPathComponent("data").path
-    }
-
     @Test("bare --init starts from the installed default model, keeps its encoder and pixel size, and moves its weights only a little")
     func fineTunesDefaultModel() throws {
         let root = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = try tinyData(in: root)
+        let data = try tinyTrainingData(in: root)
         // The finetune preset (the default with --init), shrunk to one step of one small crop.
         let config = root.appendingPathComponent("tiny.json")
         try Data(#"{"iterations": 1, "batchSize": 1, "cropSize": 64, "validateEvery": 1, "checkpointEvery": 1, "syntheticPerEpoch": 0}"#.utf8)
@@ -58,7 +41,7 @@ struct TrainInitCommandTests {
     func refusals() throws {
         let root = TestPaths.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = try tinyData(in: root)
+        let data = try tinyTrainingData(in: root)
         let missing = try runSootctl(["train", "--data", data, "--out", root.appendingPathComponent("a").path,
                                       "--init", root.appendingPathComponent("nope.safetensors").path])
         #expect(missing.status != 0 && missing.stderr.contains("no such file"), "\(missing.stderr)")
@@ -70,4 +53,22 @@ struct TrainInitCommandTests {
         #expect(both.status != 0 && both.stderr.contains("--resume continues a run"), "\(both.stderr)")
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("a").path))
     }
+}
+
+/// A `train` data folder (ROOT/data) of one 640 x 128 strip of the README example, in both
+/// train/ and val/; returns its path.
+func tinyTrainingData(in root: URL) throws -> String {
+    for sub in ["train/input", "train/ground_truth", "val/input", "val/ground_truth"] {
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("data/" + sub), withIntermediateDirectories: true)
+    }
+    let image = try ImageReader.read(example).image.cropped(rows: 0..<128)
+    let strip = try GrayImage(width: 640, height: 128, pixels: image.pixels)
+    let mask = try ImageReader.readMask(exampleMask)
+    var top = BinaryMask(width: 640, height: 128)
+    for i in 0..<top.count { top.bits[i] = mask.bits[i] }
+    for split in ["train", "val"] {
+        try ImageWriter.writePNG8(strip, to: root.appendingPathComponent("data/\(split)/input/a.png").path)
+        try ImageWriter.writeMask(top, to: root.appendingPathComponent("data/\(split)/ground_truth/a.png").path)
+    }
+    return root.appendingPathComponent("data").path
 }
