@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
     @Option(help: "Configuration file (JSON); its fields override the preset's.", completion: .file())
     var config: String?
 
-    @Option(name: .customLong("preset"), help: "Preset: paper (default) or cpu for segmentation, primaries (default) for --task primaries; a --config file's fields apply on top, and a preset named in the file wins.")
+    @Option(name: .customLong("preset"), help: "Preset: paper (default), cpu, or finetune (the default with --init) for segmentation, primaries (default) for --task primaries; a --config file's fields apply on top, and a preset named in the file wins.")
     var presetOption: String?
 
     var preset: String { presetOption ?? (task == "primaries" ? "primaries" : initModel != nil ? "finetune" : "paper") }
