@@ -69,22 +69,28 @@ public final class SegmentationPredictor {
         throw NeuralNetError.invalidFile(path: path, reason: "not an FPN-ResNet state dict (no encoder.layer1 keys)")
     }
 
+    /// Height and width after padding: multiples of 32, at least the configuration's minimum.
+    func paddedSize(width: Int, height: Int) -> (height: Int, width: Int) {
+        (max(configuration.minimumHeight, (height + 31) / 32 * 32), max(configuration.minimumWidth, (width + 31) / 32 * 32))
+    }
+
+    /// reflect-101 index: ... 2 1 | 0 1 2 ... n-1 | n-2 ...
+    static func reflect(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        var j = i
+        let period = 2 * (n - 1)
+        j %= period
+        if j < 0 { j += period }
+        return j < n ? j : period - j
+    }
+
     /// Network input for a gray plane (values 0...1): padded, replicated, normalised.
     /// - Returns: the tensor and the padding offsets (top, left).
     public func inputTensor(plane: [Float], width: Int, height: Int) -> (Tensor, top: Int, left: Int) {
         precondition(plane.count == width * height, "plane must hold width x height values")
-        let paddedHeight = max(configuration.minimumHeight, (height + 31) / 32 * 32)
-        let paddedWidth = max(configuration.minimumWidth, (width + 31) / 32 * 32)
+        let (paddedHeight, paddedWidth) = paddedSize(width: width, height: height)
         let top = (paddedHeight - height) / 2, left = (paddedWidth - width) / 2
-        func reflect(_ i: Int, _ n: Int) -> Int {
-            // reflect-101: ... 2 1 | 0 1 2 ... n-1 | n-2 ...
-            if n == 1 { return 0 }
-            var j = i
-            let period = 2 * (n - 1)
-            j %= period
-            if j < 0 { j += period }
-            return j < n ? j : period - j
-        }
+        let reflect = Self.reflect
         var input = Tensor(zeros: [1, 3, paddedHeight, paddedWidth])
         let columns = (0..<paddedWidth).map { reflect($0 - left, width) }
         let planeSize = paddedHeight * paddedWidth
@@ -104,11 +110,43 @@ public final class SegmentationPredictor {
         return (input, top, left)
     }
 
+    /// The padded gray plane (1 x 1 x H x W, reflect-101 as `inputTensor`), not normalised.
+    func grayTensor(plane: [Float], width: Int, height: Int) -> (Tensor, top: Int, left: Int) {
+        precondition(plane.count == width * height, "plane must hold width x height values")
+        let (paddedHeight, paddedWidth) = paddedSize(width: width, height: height)
+        let top = (paddedHeight - height) / 2, left = (paddedWidth - width) / 2
+        var input = Tensor(uninitialized: [1, 1, paddedHeight, paddedWidth])
+        let columns = (0..<paddedWidth).map { Self.reflect($0 - left, width) }
+        input.data.withUnsafeMutableBufferPointer { dst in
+            let d = dst.baseAddress!
+            parallelFor(paddedHeight, minimumChunk: 16) { rows in
+                for r in rows {
+                    let sr = Self.reflect(r - top, height) * width
+                    for c in 0..<paddedWidth { d[r * paddedWidth + c] = plane[sr + columns[c]] }
+                }
+            }
+        }
+        return (input, top, left)
+    }
+
+    /// Whether inference folds the gray-to-RGB replication into the stem (`FPN.forward(gray:mean:std:)`);
+    /// tests switch it off to compare with the three-channel input.
+    nonisolated(unsafe) package static var foldsGrayStem = true
+
     /// The network's raw outputs for a gray plane (values 0...1, soot dark): one plane of
     /// width x height logits per output channel, the padding cut away.
     public func outputPlanes(plane: [Float], width: Int, height: Int) -> [[Float]] {
-        let (input, top, left) = inputTensor(plane: plane, width: width, height: height)
-        let logits = model.forward(input, training: false)
+        let logits: Tensor, top: Int, left: Int
+        if Self.foldsGrayStem && model.encoder.inputChannels == configuration.mean.count
+            && configuration.std.count == configuration.mean.count {
+            let (input, t, l) = grayTensor(plane: plane, width: width, height: height)
+            (top, left) = (t, l)
+            logits = model.forward(gray: input, mean: configuration.mean, std: configuration.std)
+        } else {
+            let (input, t, l) = inputTensor(plane: plane, width: width, height: height)
+            (top, left) = (t, l)
+            logits = model.forward(input, training: false)
+        }
         let (_, channels, paddedHeight, paddedWidth) = logits.nchw
         return (0..<channels).map { ch in
             var out = [Float](repeating: 0, count: width * height)

@@ -7,20 +7,29 @@ internal import CSGEMM
 /// Process-wide settings that make NeuralNet faster; call once at program start.
 public enum NeuralNetRuntime {
     /// Keeps large freed buffers in the heap instead of returning them to the system (glibc:
-    /// mmap threshold 1 GiB, no trimming), so that each layer's activations reuse memory rather
-    /// than fault in fresh zeroed pages. Measured on FPN-ResNet-18 inference of a 2240 x 1952
-    /// image: about 20 % faster, at a somewhat higher peak memory. A no-op off glibc.
+    /// mmap threshold 1 GiB, no trimming, no mmap for single blocks), so that each layer's
+    /// activations reuse memory rather than fault in fresh zeroed pages. Measured on
+    /// FPN-ResNet-18 inference of a 2240 x 1952 image: about 20 % faster, at a somewhat higher
+    /// peak memory. A no-op off glibc.
+    ///
+    /// The threshold alone does not cover blocks allocated on other threads: a thread's own
+    /// arena holds at most 64 MiB, and glibc maps a larger block there with mmap whatever the
+    /// threshold (and unmaps it on free, so the next one faults in fresh pages again).
+    /// `M_MMAP_MAX` 0 sends such a block to the main heap instead (2026-12-03, `perf`: the
+    /// kernel's page clearing was 20 % of a 2240 x 1952 forward pass before).
     public static func keepLargeAllocationsInHeap() {
         #if os(Linux)
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        _ = mallopt(M_MMAP_MAX, 0)
         #endif
     }
 
     /// Whether inference's 3 x 3 stride-1 convolutions take the Winograd path (`Winograd`), as
     /// training's do: about 2.25x fewer multiply-adds than im2col, outputs equal to about 1e-6
     /// relative. On by default; `SOOTCTL_WINOGRAD=0` (or `off`) in the environment switches it
-    /// off, and tests and benchmarks set `forcedInferenceWinograd`.
+    /// off, `SOOTCTL_WINOGRAD=f2` keeps it on F(2 x 2, 3 x 3) tiles (`Winograd.inferenceAllowsF4`),
+    /// and tests and benchmarks set `forcedInferenceWinograd`.
     public static var inferenceUsesWinograd: Bool { forcedInferenceWinograd ?? defaultInferenceWinograd }
 
     /// Tests and benchmarks switch inference's Winograd path here (nil: the default).

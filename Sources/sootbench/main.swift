@@ -125,13 +125,14 @@ struct NetworkTiming: Codable {
     var gemmSeconds: Double? = nil
 }
 
-/// One network case's unit of work: a forward pass (forward-*: eval, 1 x 3 x 1952 x 2240) or
+/// One network case's unit of work: a forward pass (forward-*: eval, 1 x 3 x 1952 x 2240;
+/// gray-*: the same from a 1 x 1 gray plane, as `sootctl segment` runs it) or
 /// a training step (train-*: batch 4 x 3 x 512 x 512; crops-*: the CPU training preset's batch,
 /// 8 x 3 x 256 x 256; BCE on logits, backward, Adam with weight decay).
 func networkCaseStep(_ name: String) throws -> (isForward: Bool, step: () -> Void) {
     let parts = name.split(separator: "-")  // e.g. forward-resnet50, train-resnet18, crops-resnet18
     guard parts.count == 2, let depth = ResNetDepth(rawValue: String(parts[1])),
-          ["forward", "train", "crops"].contains(parts[0]) else {
+          ["forward", "gray", "train", "crops"].contains(parts[0]) else {
         throw NeuralNetError.invalidInput("unknown case \(name)")
     }
     let model = FPN(encoder: depth, seed: 1)
@@ -140,6 +141,13 @@ func networkCaseStep(_ name: String) throws -> (isForward: Bool, step: () -> Voi
         let input = Tensor(uniform: [1, 3, 1952, 2240], in: -2...2, using: &rng)
         _ = model.forward(Tensor(uniform: [1, 3, 64, 64], in: -1...1, using: &rng), training: false)  // fold weights
         return (true, { consume(model.forward(input, training: false)) })
+    }
+    if parts[0] == "gray" {
+        // What sootctl segment runs: one gray plane, the replication to RGB folded into the stem.
+        let input = Tensor(uniform: [1, 1, 1952, 2240], in: 0...1, using: &rng)
+        let mean = InferenceConfiguration().mean, std = InferenceConfiguration().std
+        _ = model.forward(gray: Tensor(uniform: [1, 1, 64, 64], in: 0...1, using: &rng), mean: mean, std: std)
+        return (true, { consume(model.forward(gray: input, mean: mean, std: std)) })
     }
     let shape = parts[0] == "crops" ? [8, 3, 256, 256] : [4, 3, 512, 512]
     let input = Tensor(uniform: shape, in: -2...2, using: &rng)
@@ -249,8 +257,11 @@ func option(_ name: String) -> String? {
     return arguments[i + 1]
 }
 let suite = arguments.first ?? "imagecore"
-// nn, nn-case, nn-profile: --winograd f4 lets training's 3 x 3 convolutions use F(4x4, 3x3)
-// (Winograd.allowsF4; default F(2x2, 3x3) only).
+// nn, nn-case, nn-profile, cnn: --winograd f4 lets training's and inference's 3 x 3 convolutions
+// use F(4x4, 3x3), --winograd f2 keeps both on F(2x2, 3x3) (Winograd.allowsF4 and
+// inferenceAllowsF4; default: training F(2x2), inference F(4x4)).
+// --winograd-buffer FLOATS: Winograd.bufferLimit (floats per chunk's transformed inputs).
+if let limit = option("--winograd-buffer").flatMap(Int.init), limit >= 1024 { Winograd.bufferLimit = limit }
 if let scheme = option("--winograd") {
     let parts = scheme.split(separator: ":", omittingEmptySubsequences: false)
     let side = parts.count == 2 ? Int(parts[1]) : 8
@@ -259,6 +270,7 @@ if let scheme = option("--winograd") {
         exit(2)
     }
     Winograd.allowsF4 = parts[0] == "f4"
+    Winograd.inferenceAllowsF4 = parts[0] == "f4"
     Winograd.f4MinimumSide = side ?? 8
 }
 do {

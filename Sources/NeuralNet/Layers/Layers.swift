@@ -17,6 +17,8 @@ public final class Conv2d: Layer {
     /// Inference's Winograd kernels (of the folded weights where a batch norm is folded in),
     /// built on first use for the tile scheme they were made for.
     private var inferenceKernels: (scheme: Winograd.Scheme, kernels: [Float])?
+    /// A first convolution's weights folded for a gray input (`forwardFoldedGray`), built on first use.
+    var grayStem: GrayStemWeights?
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, bias: Bool = true) {
@@ -30,10 +32,10 @@ public final class Conv2d: Layer {
         bias.map { [("weight", weight), ("bias", $0)] } ?? [("weight", weight)]
     }
 
-    public func invalidateCaches() { folded = nil; inferenceKernels = nil }
+    public func invalidateCaches() { folded = nil; inferenceKernels = nil; grayStem = nil }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
-        if training { cachedInput = input; folded = nil; inferenceKernels = nil }
+        if training { cachedInput = input; folded = nil; inferenceKernels = nil; grayStem = nil }
         // Training's 3 x 3 stride-1 convolutions: Winograd, with the transformed kernels kept for backward.
         var kernels: [Float]?
         if training && Winograd.applies(geometry) {
@@ -46,9 +48,9 @@ public final class Conv2d: Layer {
         return bias?.value.data.withUnsafeBufferPointer { b in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
                                epilogue: ConvolutionEpilogue(bias: b.baseAddress, relu: false), winograd: winograd,
-                               winogradKernels: kernels)
+                               winogradKernels: kernels, inference: !training)
         } ?? convolutionForward(input, weight: weight.value.data, geometry: geometry, winograd: winograd,
-                                winogradKernels: kernels)
+                                winogradKernels: kernels, inference: !training)
     }
 
     /// The transformed kernels of `weights` for an inference pass over `input`, or nil where
@@ -58,7 +60,7 @@ public final class Conv2d: Layer {
     private func inferenceWinogradKernels(_ weights: [Float], input: Tensor) -> [Float]? {
         guard NeuralNetRuntime.inferenceUsesWinograd, Winograd.applies(geometry) else { return nil }
         let (_, _, h, w) = input.nchw
-        let scheme = Winograd.scheme(height: h, width: w)
+        let scheme = Winograd.scheme(height: h, width: w, inference: true)
         if let cached = inferenceKernels, cached.scheme == scheme { return cached.kernels }
         let kernels = Winograd.kernels(weights, geometry: geometry, scheme: scheme)
         inferenceKernels = (scheme, kernels)
@@ -103,7 +105,7 @@ public final class Conv2d: Layer {
         return f.bias.withUnsafeBufferPointer { bb in
             convolutionForward(input, weight: f.weight, geometry: geometry,
                                epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: residual,
-                               winograd: kernels != nil, winogradKernels: kernels)
+                               winograd: kernels != nil, winogradKernels: kernels, inference: true)
         }
     }
 
@@ -114,7 +116,7 @@ public final class Conv2d: Layer {
         return (bias?.value.data ?? zeros).withUnsafeBufferPointer { bb in
             convolutionForward(input, weight: weight.value.data, geometry: geometry,
                                epilogue: ConvolutionEpilogue(bias: bb.baseAddress, relu: relu), accumulate: accumulate,
-                               winograd: kernels != nil, winogradKernels: kernels)
+                               winograd: kernels != nil, winogradKernels: kernels, inference: true)
         }
     }
 }

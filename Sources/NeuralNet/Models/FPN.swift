@@ -196,6 +196,17 @@ public final class FPN: Layer {
         return upsampleBilinear(logits, factor: 4)
     }
 
+    /// Inference logits [N, classes, H, W] for a gray batch [N, 1, H, W] that `forward` would
+    /// take replicated to three channels and normalised per channel with `mean` and `std`; the
+    /// same logits up to rounding, with a third of the stem's work (`ResNetEncoder.features(gray:mean:std:)`).
+    public func forward(gray input: Tensor, mean: [Float], std: [Float]) -> Tensor {
+        let (_, _, h, w) = input.nchw
+        precondition(h % 32 == 0 && w % 32 == 0, "FPN input height and width must be multiples of 32, got \(h) x \(w)")
+        let features = encoder.features(gray: input, mean: mean, std: std)
+        let decoded = decoder.forward(features: features, training: false)
+        return upsampleBilinear(head.forwardInference(decoded, relu: false), factor: 4)
+    }
+
     /// Backward from dL/dlogits; parameter gradients accumulate; returns an empty tensor (the
     /// input gradient is not needed for training).
     public func backward(_ gradOutput: Tensor) -> Tensor {

@@ -136,7 +136,21 @@ public final class ResNetEncoder: Layer {
         } else {
             h = conv1.forwardFolded(input, batchNorm: bn1, relu: true)
         }
-        h = pool.forward(h, training: training)
+        return stages(after: h, training: training)
+    }
+
+    /// Inference stage outputs for a gray batch (N x 1 x H x W) that the network would see
+    /// replicated to its input channels and normalised per channel, `(g - mean_c) / std_c`: the
+    /// stem folds the channels into one (`GrayStemWeights`), the rest is `features`'.
+    public func features(gray: Tensor, mean: [Float], std: [Float]) -> [Tensor] {
+        stages(after: conv1.forwardFoldedGray(gray, batchNorm: bn1, mean: mean, std: std, relu: true), training: false)
+    }
+
+    /// Input channels of the stem.
+    public var inputChannels: Int { conv1.geometry.inputChannels }
+
+    private func stages(after stem: Tensor, training: Bool) -> [Tensor] {
+        var h = pool.forward(stem, training: training)
         var out: [Tensor] = []
         for stage in stages {
             h = stage.forward(h, training: training)

@@ -131,10 +131,11 @@ func col2im(_ columns: UnsafePointer<Float>, height h: Int, width w: Int, geomet
 /// Forward convolution of an NCHW batch. `accumulate`, when given (same shape as the output),
 /// is added to the result (a fused residual connection). With `winograd`, a 3 x 3 stride-1
 /// convolution takes the Winograd path (see `Winograd`), with `winogradKernels` when the
-/// caller has transformed the weights already.
+/// caller has transformed the weights already; `inference` picks inference's tile size
+/// (`Winograd.scheme`), which the kernels must have been transformed for.
 func convolutionForward(_ input: Tensor, weight: [Float], geometry g: ConvolutionGeometry,
                         epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), accumulate: Tensor? = nil,
-                        winograd: Bool = false, winogradKernels: [Float]? = nil) -> Tensor {
+                        winograd: Bool = false, winogradKernels: [Float]? = nil, inference: Bool = false) -> Tensor {
     let (n, c, h, w) = input.nchw
     precondition(c == g.inputChannels, "convolution expects \(g.inputChannels) channels, got \(c)")
     let outH = g.outputSize(h, kernel: g.kernelHeight), outW = g.outputSize(w, kernel: g.kernelWidth)
@@ -142,7 +143,7 @@ func convolutionForward(_ input: Tensor, weight: [Float], geometry g: Convolutio
     let o = g.outputChannels, k = g.patchSize, outPlane = outH * outW
     if winograd && Winograd.applies(g) {
         ConvolutionCounter.forwardFLOPs += 2 * Double(n) * Double(o) * Double(k) * Double(outPlane)
-        let scheme = Winograd.scheme(height: h, width: w)
+        let scheme = Winograd.scheme(height: h, width: w, inference: inference)
         return Winograd.forward(input, kernels: winogradKernels ?? Winograd.kernels(weight, geometry: g, scheme: scheme),
                                 geometry: g, scheme: scheme, epilogue: epilogue, accumulate: accumulate)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 internal import COpenBLAS
 
@@ -54,17 +55,27 @@ package enum Winograd {
         var points: Int { self == .f2 ? 16 : 36 }
     }
 
-    /// Whether F(4 x 4) is used on planes of at least 8 x 8. Off: it is correct (tests switch it
-    /// on and compare every entry with Double) but not yet faster, its transforms cost more than
-    /// its GEMMs save (crops-resnet18 pinned to Haswell, 2026-12-02: 1.82 s a step against 1.68 s
-    /// with F(2 x 2) only).
+    /// Whether training uses F(4 x 4) on planes of at least 8 x 8. Off: it is correct (tests switch
+    /// it on and compare every entry with Double) but not faster on training's 256-pixel crops, its
+    /// transforms cost more than its GEMMs save (crops-resnet18 pinned to Haswell, 2026-12-02:
+    /// 1.82 s a step against 1.68 s with F(2 x 2) only).
     nonisolated(unsafe) package static var allowsF4 = false
 
-    /// With `allowsF4`, F(4 x 4, 3 x 3) on planes of at least 8 x 8 (fewer multiplies, less transformed data),
-    /// F(2 x 2, 3 x 3) on smaller ones (less padding waste).
+    /// Whether inference uses F(4 x 4) on planes of at least 8 x 8. On: on whole 2240 x 1952
+    /// images its 2.25x fewer point GEMMs than F(2 x 2) win (nn-profile gray-resnet18,
+    /// 2026-12-03: 2.39-2.48 s against 2.61-2.99 s a forward; Docs/Benchmarks.md); its outputs
+    /// differ from im2col's by about 2e-5 relative, well inside a logit's decision margin (the
+    /// golden-mask tests hold). `SOOTCTL_WINOGRAD=f2` in the environment keeps inference on
+    /// F(2 x 2).
+    nonisolated(unsafe) package static var inferenceAllowsF4: Bool =
+        ProcessInfo.processInfo.environment["SOOTCTL_WINOGRAD"]?.lowercased() != "f2"
+
+    /// With `allowsF4` (training) or `inferenceAllowsF4` (inference), F(4 x 4, 3 x 3) on planes
+    /// of at least `f4MinimumSide` (fewer multiplies, less transformed data), F(2 x 2, 3 x 3) on
+    /// smaller ones (less padding waste).
     nonisolated(unsafe) package static var f4MinimumSide = 8
-    static func scheme(height: Int, width: Int) -> Scheme {
-        allowsF4 && height >= f4MinimumSide && width >= f4MinimumSide ? .f4 : .f2
+    static func scheme(height: Int, width: Int, inference: Bool = false) -> Scheme {
+        (inference ? inferenceAllowsF4 : allowsF4) && height >= f4MinimumSide && width >= f4MinimumSide ? .f4 : .f2
     }
 
     /// Tile layout of an h x w plane: tiles across, tiles per image.

@@ -243,10 +243,28 @@ extension Winograd {
                             return f4AT((pick(m0), pick(m1), pick(m2), pick(m3), pick(m4), pick(m5)))
                         }
                         let s0 = transformedColumn(0), s1 = transformedColumn(1), s2 = transformedColumn(2), s3 = transformedColumn(3), s4 = transformedColumn(4), s5 = transformedColumn(5)
+                        // Eight whole tiles inside the row: the four column vectors interleaved into
+                        // 32 consecutive outputs, with the epilogue on vectors.
+                        let whole = lanes == 8 && 4 * (jb + 8) <= w
                         @inline(__always) func write(_ r: Int, _ q: (V8, V8, V8, V8)) {
                             let rowIndex = 4 * ti + r
                             guard rowIndex < h else { return }
                             let dst = plane + rowIndex * w
+                            if whole {
+                                let a = q.0, b = q.1, c = q.2, d = q.3
+                                let start = dst + 4 * jb
+                                @inline(__always) func put(_ i: Int, _ v: V8) {
+                                    var x = v + add
+                                    if accumulate { x += load(start + 8 * i) }
+                                    if relu { x = x.replacing(with: 0, where: x .< 0) }
+                                    UnsafeMutableRawPointer(start + 8 * i).storeBytes(of: x, as: V8.self)
+                                }
+                                put(0, V8(a[0], b[0], c[0], d[0], a[1], b[1], c[1], d[1]))
+                                put(1, V8(a[2], b[2], c[2], d[2], a[3], b[3], c[3], d[3]))
+                                put(2, V8(a[4], b[4], c[4], d[4], a[5], b[5], c[5], d[5]))
+                                put(3, V8(a[6], b[6], c[6], d[6], a[7], b[7], c[7], d[7]))
+                                return
+                            }
                             @inline(__always) func put(_ col: Int, _ value: Float) {
                                 guard col < w else { return }
                                 var v = value + add
