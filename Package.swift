@@ -93,7 +93,7 @@ let package = Package(
             dependencies: ["ImageCore", "Statistics", "Aggregates", "NeuralNet"]),
         .target(
             name: "Training",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics", "PrimarySizing"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Randomness", "Classifiers", "RandomForest", "Statistics", "PrimarySizing", "TextRendering"]),
         .target(
             name: "Report",
             dependencies: ["ImageCore", "Statistics", "PrimarySizing"]),
@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(name: "analyze-one", dependencies: ["Pipeline", "ImageCore"], path: "Examples/AnalyzeOne"),
         .executableTarget(
             name: "sootbench",
-            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing", "RandomForest", "Annotations", "TextRendering", "Randomness"]),
+            dependencies: ["ImageCore", "NeuralNet", "Synthesis", "Classifiers", "Statistics", "Aggregates", "PrimarySizing", "RandomForest", "Annotations", "TextRendering", "Randomness", "Training"]),
 
         // Mutation fuzzing of the decoders through `sootctl info` (scripts/fuzz.sh).
         .executableTarget(name: "sootfuzz", dependencies: ["Randomness"]),

@@ -9,6 +9,9 @@ public enum PrimarySizeModel: Sendable, Equatable, Codable {
     case universal(dp100Nm: Double, exponent: Double, scatter: Double)
     /// Aggregate geometric means drawn lognormally around `meanNm` with `spread`.
     case fixed(meanNm: Double, spread: Double)
+    /// Aggregate geometric means drawn log-uniformly in `lowNm...highNm`, whatever the
+    /// aggregate's size (training images that cover every primary size, issue 13).
+    case logUniform(lowNm: Double, highNm: Double)
 
     public static let standard = PrimarySizeModel.universal(dp100Nm: 17.8, exponent: 0.35, scatter: 1.1)
 }
@@ -46,6 +49,17 @@ public struct SynthesisParameters: Sendable, Equatable, Codable {
     /// Defocus: Gaussian blur (px) and Fresnel-fringe strength.
     public var blurPx: ClosedRange<Double> = 0.4...0.8
     public var fringe = 1.0
+    // Realism ingredients (issue 13). nil: off, and the generator draws exactly what it drew
+    // before they existed (same seed, same image).
+    /// Fractal dimension drawn per aggregate (dense and open aggregates) in place of `fractalDimension`.
+    public var fractalDimensionRange: ClosedRange<Double>? = nil
+    /// Probability that an aggregate is placed touching or overlapping one placed before it.
+    public var aggregateContact: Double? = nil
+    /// Probability that the film is holey (round holes) or lacey (a network of strands), with
+    /// bright holes and darker film edges; each kind half of the time.
+    public var holeyFilm: Double? = nil
+    /// Strength of a wide bright halo around dark objects (defocus), drawn per image.
+    public var halo: ClosedRange<Double>? = nil
 
     public init() {}
 }
@@ -141,15 +155,31 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
             dp = base * exp(log(max(scatter, 1)) * rng.nextGaussian())
         case let .fixed(mean, spread):
             dp = mean * exp(log(max(spread, 1)) * rng.nextGaussian())
+        case let .logUniform(low, high):
+            dp = exp(Double.random(in: log(max(low, 0.1))...log(max(high, low, 0.1)), using: &rng))
         }
         var recipe = AggregateRecipe(primaryCount: n, dpGeometricMeanNm: dp, dpGeometricStd: parameters.withinAggregateStd)
-        recipe.fractalDimension = parameters.fractalDimension
+        recipe.fractalDimension = parameters.fractalDimensionRange.map { Double.random(in: $0, using: &rng) }
+            ?? parameters.fractalDimension
         recipe.fractalPrefactor = parameters.fractalPrefactor
         recipe.overlap = Double.random(in: parameters.overlap, using: &rng)
         recipe.algorithm = parameters.algorithm
         let aggregate = FractalAggregate.build(recipe, using: &rng)
         let turned = aggregate.rotated(using: &rng)
         let radiusPx = (turned.map { ($0.x * $0.x + $0.y * $0.y).squareRoot() + $0.diameterNm / 2 }.max() ?? 0) / ps
+        // Touching or overlapping an aggregate placed before: the centre at 0.5-1 times the sum of
+        // the two bounding radii from that aggregate's centre.
+        if let contact = parameters.aggregateContact, !circles.isEmpty, Double.random(in: 0..<1, using: &rng) < contact {
+            let other = circles[Int.random(in: 0..<circles.count, using: &rng)]
+            let angle = Double.random(in: 0..<(2 * Double.pi), using: &rng)
+            let distance = (other.2 + radiusPx) * Double.random(in: 0.5...1, using: &rng)
+            let cx = other.0 + distance * cos(angle), cy = other.1 + distance * sin(angle)
+            if cx + radiusPx > 0 && cx - radiusPx < Double(w) && cy + radiusPx > 0 && cy - radiusPx < Double(h) {
+                circles.append((cx, cy, radiusPx))
+                placed.append(Placed(primaries: turned, aggregate: aggregate, cx: cx, cy: cy))
+                continue
+            }
+        }
         for _ in 0..<60 {
             // Centres may lie a little outside the frame: some aggregates touch the border.
             let cx = Double.random(in: -0.05...1.05, using: &rng) * Double(w)
@@ -221,9 +251,61 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
     let mottle = noiseField(sigma: 8)
     // Turbostratic carbon is not uniform: a few-pixel texture modulates the soot's density.
     let grain = noiseField(sigma: 2.5)
+    // Holey or lacey film: where the film is absent the beam is brighter by 1 / filmTransmission,
+    // and the film thickens along its edges (a darker rim). Neither is soot.
+    var filmCover: [Float]? = nil
+    var filmTransmission = 1.0, rimStrength = 0.0
+    if let holey = parameters.holeyFilm, Double.random(in: 0..<1, using: &rng) < holey {
+        filmTransmission = Double.random(in: 0.72...0.92, using: &rng)
+        rimStrength = Double.random(in: 0...0.25, using: &rng)
+        var cover = [Float](repeating: 1, count: w * h)
+        if Double.random(in: 0..<1, using: &rng) < 0.5 {
+            // Holey: round holes 60-500 nm across.
+            let holes = Int.random(in: 1...6, using: &rng)
+            for _ in 0..<holes {
+                let radius = Double.random(in: 30...250, using: &rng) / ps
+                let hx = Double.random(in: -0.1...1.1, using: &rng) * Double(w)
+                let hy = Double.random(in: -0.1...1.1, using: &rng) * Double(h)
+                let r0 = max(Int(hy - radius), 0), r1 = min(Int(hy + radius), h - 1)
+                let c0 = max(Int(hx - radius), 0), c1 = min(Int(hx + radius), w - 1)
+                guard r0 <= r1, c0 <= c1 else { continue }
+                for r in r0...r1 {
+                    for c in c0...c1 where (Double(r) - hy) * (Double(r) - hy) + (Double(c) - hx) * (Double(c) - hx) <= radius * radius {
+                        cover[r * w + c] = 0
+                    }
+                }
+            }
+        } else {
+            // Lacey: film strands where a smooth random field is near zero.
+            let sigma = Double.random(in: 40...120, using: &rng) / ps
+            let coarse = max(1, Int(sigma / 4))
+            let cw = max(w / coarse + 2, 2), ch = max(h / coarse + 2, 2)
+            var field = GrayImage(width: cw, height: ch)
+            for i in 0..<field.count { field.pixels[i] = Float(rng.nextGaussian()) }
+            field = gaussianFilter(field, sigma: 4)
+            var sumSq: Double = 0
+            for v in field.pixels { sumSq += Double(v) * Double(v) }
+            let sd = Float(max((sumSq / Double(field.count)).squareRoot(), 1e-12))
+            let band = Float(Double.random(in: 0.25...0.6, using: &rng))
+            let big = resize(field, width: cw * coarse, height: ch * coarse, method: .bilinear)
+            for r in 0..<h { for c in 0..<w { cover[r * w + c] = abs(big.pixels[r * big.width + c] / sd) < band ? 1 : 0 } }
+        }
+        filmCover = cover
+    }
+    let rim: [Float]? = filmCover.map { cover in
+        var image = GrayImage(width: w, height: h)
+        image.pixels = cover
+        let soft = gaussianFilter(image, sigma: max(1.5, 2 / ps)).pixels
+        return soft.map { 4 * $0 * (1 - $0) }
+    }
     var specimen = GrayImage(width: w, height: h)
     for i in 0..<(w * h) {
-        let film = 1 + parameters.filmTexture * (0.8 * Double(speckle[i]) + 0.3 * Double(mottle[i]))
+        var film = 1 + parameters.filmTexture * (0.8 * Double(speckle[i]) + 0.3 * Double(mottle[i]))
+        if let filmCover, let rim {
+            let cover = Double(filmCover[i])
+            film = cover * film + (1 - cover) / filmTransmission
+            film *= 1 - rimStrength * Double(rim[i])
+        }
         let carbon = thickness[i] * (1 + 0.12 * Double(grain[i]))
         specimen.pixels[i] = Float(film * exp(-mu * carbon))
     }
@@ -233,6 +315,13 @@ public func synthesize(_ parameters: SynthesisParameters, seed: UInt64) -> Synth
         for i in 0..<(w * h) {
             specimen.pixels[i] += Float(parameters.fringe) * (specimen.pixels[i] - wide.pixels[i])
         }
+    }
+    if let halo = parameters.halo {
+        // A wide bright halo outside dark objects (and a darker inner band): unsharp masking at
+        // 3-10 px.
+        let strength = Double.random(in: halo, using: &rng)
+        let wide = gaussianFilter(specimen, sigma: Double.random(in: 3...10, using: &rng))
+        for i in 0..<(w * h) { specimen.pixels[i] += Float(strength) * (specimen.pixels[i] - wide.pixels[i]) }
     }
     if blur > 0 { specimen = gaussianFilter(specimen, sigma: blur) }
     var image = GrayImage(width: w, height: h, pixelSize: PixelSize(nanometersPerPixel: ps, source: .user))

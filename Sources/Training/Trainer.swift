@@ -188,10 +188,18 @@ public final class Trainer {
         p.height = max(Int((1952 * 0.4 / ps).rounded()), 64)
         var pool = [TrainingSample?](repeating: nil, count: configuration.syntheticPerEpoch)
         let lock = NSLock()
+        let ingredients = configuration.ingredients
+        let realism = SyntheticRealism(ingredients: ingredients, modelPixelSizeNm: ps)
         DispatchQueue.concurrentPerform(iterations: configuration.syntheticPerEpoch) { k in
             var g = generator(-(epoch + 1), k)
-            let s = synthesize(p, seed: g.next())
-            let sample = SegmentationDataset.makeSample(name: "synthetic", image: s.image, mask: s.mask, scale: 1)
+            let sample: TrainingSample
+            if ingredients.isEmpty {
+                let s = synthesize(p, seed: g.next())
+                sample = SegmentationDataset.makeSample(name: "synthetic", image: s.image, mask: s.mask, scale: 1)
+            } else {
+                let (image, mask) = realism.image(using: &g)
+                sample = SegmentationDataset.makeSample(name: "synthetic", image: image, mask: mask, scale: 1)
+            }
             lock.lock(); pool[k] = sample; lock.unlock()
         }
         syntheticEpoch = epoch

@@ -43,6 +43,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Synthetic images mixed in per epoch (`--synthetic N`) and the share of crops from them.
     public var syntheticPerEpoch = 0
     public var syntheticFraction = 0.5
+    /// Realism ingredients of the synthetic images (`SyntheticIngredient` names, or "all");
+    /// empty: the plain generator at the model's pixel size, as the shipped model was trained.
+    public var syntheticIngredients: [String] = []
     public var iterationsPerEpoch = 100
     /// Validation, log and checkpoint cadence (iterations).
     public var validateEvery = 200
@@ -184,6 +187,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     public var isPrimaryDetector: Bool { task == "primaries" }
 
+    /// The ingredients `syntheticIngredients` names ("all": every one).
+    public var ingredients: Set<SyntheticIngredient> {
+        syntheticIngredients.contains("all") ? Set(SyntheticIngredient.allCases)
+            : Set(syntheticIngredients.compactMap(SyntheticIngredient.init(rawValue:)))
+    }
+
     public var depth: ResNetDepth? { ResNetDepth(rawValue: encoder) }
 
     /// Checks the values; the message names the field.
@@ -204,6 +213,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             throw bad("foregroundCropProbability and syntheticFraction must be in 0...1")
         }
         guard syntheticPerEpoch >= 0 else { throw bad("syntheticPerEpoch must not be negative") }
+        for name in syntheticIngredients where name != "all" && SyntheticIngredient(rawValue: name) == nil {
+            throw bad("unknown synthetic ingredient \(name) (all, \(SyntheticIngredient.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
         guard task == "segmentation" || task == "primaries" else { throw bad("task must be segmentation or primaries") }
         if isPrimaryDetector {
             guard syntheticPerEpoch > 0 else { throw bad("the primaries task trains on synthetic images: syntheticPerEpoch must be positive") }

@@ -367,6 +367,11 @@ do {
         let size = (option("--size") ?? "2048x2048").split(separator: "x").compactMap { Int($0) }
         try benchScaleBars(count: Int(option("--count") ?? "100") ?? 100, seed: UInt64(option("--seed") ?? "77") ?? 77,
                            width: size.first ?? 2048, height: size.last ?? 2048, outFolder: option("--out"))
+    case "synth-montage":
+        try writeSyntheticMontage(realFolder: option("--real") ?? "../shared/data/real/images",
+                                  pixelSizes: option("--pixel-sizes") ?? "Benchmarks/real_pixel_sizes.csv",
+                                  out: option("--out") ?? "Docs/images/synthetic_vs_real.png",
+                                  seed: UInt64(option("--seed") ?? "13") ?? 13)
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let example = readmeExample()

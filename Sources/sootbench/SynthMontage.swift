@@ -1,0 +1,42 @@
+import Foundation
+import ImageCore
+import Randomness
+import Training
+
+/// `sootbench synth-montage`: the four shared real images and eight synthetic training images
+/// with every realism ingredient (`SyntheticRealism`), all at the default model's 0.8 nm/px and
+/// shown at the same scale (a 560 x 488 px window of each, 448 nm x 390 nm), as one PNG.
+func writeSyntheticMontage(realFolder: String, pixelSizes: String, out: String, seed: UInt64) throws {
+    let ps = 0.8, tileW = 560, tileH = 488, gap = 8
+    var sizes: [String: Double] = [:]
+    for line in try String(contentsOfFile: pixelSizes, encoding: .utf8).split(separator: "\n").dropFirst() {
+        let f = line.split(separator: ",")
+        if f.count >= 2, let v = Double(f[1]) { sizes[String(f[0])] = v }
+    }
+    func window(_ image: GrayImage) -> GrayImage {
+        var tile = GrayImage(width: tileW, height: tileH, value: 1)
+        let r0 = max(0, (image.height - tileH) / 2), c0 = max(0, (image.width - tileW) / 2)
+        for r in 0..<min(tileH, image.height) { for c in 0..<min(tileW, image.width) { tile[r, c] = image[r0 + r, c0 + c] } }
+        return tile
+    }
+    var tiles: [GrayImage] = []
+    let stems = try FileManager.default.contentsOfDirectory(atPath: realFolder).filter { $0.hasSuffix(".png") }.sorted()
+    for name in stems.prefix(4) {
+        let stem = (name as NSString).deletingPathExtension
+        let image = try ImageReader.read((realFolder as NSString).appendingPathComponent(name)).image
+        let scale = (sizes[stem] ?? ps) / ps
+        tiles.append(window(resize(image, width: Int(Double(image.width) * scale), height: Int(Double(image.height) * scale), method: .area)))
+    }
+    let realism = SyntheticRealism(ingredients: Set(SyntheticIngredient.allCases), modelPixelSizeNm: ps)
+    var rng = SplitMix64(seed: seed)
+    for _ in 0..<8 { tiles.append(window(realism.image(using: &rng).image)) }
+    let columns = 4, rows = (tiles.count + columns - 1) / columns
+    var montage = GrayImage(width: columns * tileW + (columns - 1) * gap, height: rows * tileH + (rows - 1) * gap, value: 1)
+    for (k, tile) in tiles.enumerated() {
+        let r0 = (k / columns) * (tileH + gap), c0 = (k % columns) * (tileW + gap)
+        for r in 0..<tileH { for c in 0..<tileW { montage[r0 + r, c0 + c] = tile[r, c] } }
+    }
+    try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try ImageWriter.writePNG8(montage, to: out)
+    print("wrote \(out): row 1 the shared real images (\(stems.prefix(4).joined(separator: ", "))), rows 2-3 synthetic (seed \(seed))")
+}
