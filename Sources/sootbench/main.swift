@@ -370,7 +370,7 @@ do {
     case "synth-montage":
         try writeSyntheticMontage(realFolder: option("--real") ?? "../shared/data/real/images",
                                   pixelSizes: option("--pixel-sizes") ?? "Benchmarks/real_pixel_sizes.csv",
-                                  out: option("--out") ?? "Docs/images/synthetic_vs_real.png",
+                                  out: option("--out") ?? "Docs/images/synthetic_realism_vs_real.png",
                                   seed: UInt64(option("--seed") ?? "13") ?? 13)
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
