@@ -7,6 +7,10 @@ import Training
 /// with every realism ingredient (`SyntheticRealism`), all at the default model's 0.8 nm/px and
 /// shown at the same scale (a 560 x 488 px window of each, 448 nm x 390 nm), as one PNG.
 func writeSyntheticMontage(realFolder: String, pixelSizes: String, out: String, seed: UInt64) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: realFolder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "synth-montage: no folder of real images at \(realFolder) (--real DIR)"])
+    }
     let ps = 0.8, tileW = 560, tileH = 488, gap = 8
     var sizes: [String: Double] = [:]
     for line in try String(contentsOfFile: pixelSizes, encoding: .utf8).split(separator: "\n").dropFirst() {

@@ -62,7 +62,7 @@ package enum Winograd {
     nonisolated(unsafe) package static var allowsF4 = false
 
     /// Whether inference uses F(4 x 4) on planes of at least 8 x 8. On: on whole 2240 x 1952
-    /// images its 2.25x fewer point GEMMs than F(2 x 2) win (nn-profile gray-resnet18,
+    /// images its fewer multiplies (2.25 per output against F(2 x 2)'s 4) win (nn-profile gray-resnet18,
     /// 2026-12-03: 2.39-2.48 s against 2.61-2.99 s a forward; Docs/Benchmarks.md); its outputs
     /// differ from im2col's by about 2e-5 relative, well inside a logit's decision margin (the
     /// golden-mask tests hold). `SOOTCTL_WINOGRAD=f2` in the environment keeps inference on
