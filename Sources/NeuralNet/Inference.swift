@@ -55,7 +55,17 @@ public final class SegmentationPredictor {
         guard (1...16).contains(classes) else {
             throw NeuralNetError.invalidFile(path: path, reason: "segmentation_head has \(classes) output channels")
         }
-        let model = FPN(encoder: depth, classes: classes)
+        // Decoder widths from the shapes: p5 is pyramid x C5 x 1 x 1, the head classes x segmentation x 1 x 1.
+        func dimension(_ key: String, _ axis: Int, default value: Int) -> Int {
+            guard let shape = state[key]?.shape else { return value }
+            return shape.count == 4 ? shape[axis] : 0
+        }
+        let widths = FPNDecoderWidths(pyramidChannels: dimension("decoder.p5.weight", 0, default: 256),
+                                      segmentationChannels: dimension("segmentation_head.0.weight", 1, default: 128))
+        guard widths.isValid else {
+            throw NeuralNetError.invalidFile(path: path, reason: "decoder widths \(widths) (pyramid/segmentation) are not a valid FPN")
+        }
+        let model = FPN(encoder: depth, classes: classes, decoder: widths)
         try model.load(state)
         var configuration = InferenceConfiguration()
         if let t = metadata["threshold"].flatMap(Float.init) { configuration.threshold = t }

@@ -117,7 +117,8 @@ public final class Trainer {
             checkpointFolder = folder
         }
         self.configuration = config
-        model = FPN(encoder: config.depth!, classes: config.isPrimaryDetector ? 2 : 1, dropout: config.dropout, seed: config.seed)
+        model = FPN(encoder: config.depth!, classes: config.isPrimaryDetector ? 2 : 1, dropout: config.dropout, seed: config.seed,
+                    decoder: config.decoderWidths)
         if config.isPrimaryDetector && config.initialWeights == nil { model.setHeadBias(channel: 0, to: -2.19) }
         if let path = config.initialWeights, resume == nil { try Self.loadInitialWeights(path, into: model) }
         Self.freeze(model, stages: config.frozenStages)

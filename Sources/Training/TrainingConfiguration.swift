@@ -30,6 +30,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var batchSize = 24
     public var cropSize = 1280
     public var dropout: Float = 0.2
+    /// The FPN decoder's widths (smp's `decoder_pyramid_channels`, `decoder_segmentation_channels`);
+    /// nil: 256 and 128, smp's and the paper's. Narrower decoders run faster (Docs/Training.md).
+    public var decoderPyramidChannels: Int? = nil
+    public var decoderSegmentationChannels: Int? = nil
     /// Images are resampled so that one pixel is this many nm (when the image's pixel size is
     /// known, from its metadata or `pixel_sizes.csv` in the data folder); nil = no resampling.
     public var modelPixelSizeNm: Double? = nil
@@ -127,7 +131,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     }
 
     /// Starts from the weights of a trained model file: sets `initialWeights` and takes the
-    /// encoder, the working pixel size and the task from the file's metadata (`sootctl train`
+    /// encoder, the decoder's widths, the working pixel size and the task from the file's metadata (`sootctl train`
     /// models carry them), so the fine-tuned model sees images at the scale it was made for.
     /// - Throws: `TrainingError.invalidConfiguration` when the file is unreadable, is a model
     ///   of the other task, or names an encoder this configuration cannot build.
@@ -139,8 +143,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         initialWeights = path
         guard !(lower.hasSuffix(".pt") || lower.hasSuffix(".pth")) else { return }  // no metadata: keep the configuration's
         let metadata: [String: String]
+        let state: StateDict
         do {
-            metadata = try SafeTensors.read(path).metadata
+            (state, metadata) = try SafeTensors.read(path)
         } catch {
             throw TrainingError.invalidConfiguration("--init \(path): \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
         }
@@ -155,6 +160,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             self.encoder = encoder
         }
         if let ps = metadata["model_pixel_size_nm"].flatMap(Double.init), ps > 0, ps.isFinite { modelPixelSizeNm = ps }
+        // The decoder's widths from its shapes (a narrower decoder is built to match the file).
+        if let p5 = state["decoder.p5.weight"]?.shape, p5.count == 4,
+           let head = state["segmentation_head.0.weight"]?.shape, head.count == 4 {
+            let widths = FPNDecoderWidths(pyramidChannels: p5[0], segmentationChannels: head[1])
+            decoderPyramidChannels = widths == .standard ? nil : widths.pyramidChannels
+            decoderSegmentationChannels = widths == .standard ? nil : widths.segmentationChannels
+        }
         if let scale = metadata["default_scale"].flatMap(Double.init), scale > 0, scale.isFinite { defaultScale = scale }
     }
 
@@ -195,10 +207,19 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     public var depth: ResNetDepth? { ResNetDepth(rawValue: encoder) }
 
+    /// The decoder widths the network is built with.
+    public var decoderWidths: FPNDecoderWidths {
+        FPNDecoderWidths(pyramidChannels: decoderPyramidChannels ?? FPNDecoderWidths.standard.pyramidChannels,
+                         segmentationChannels: decoderSegmentationChannels ?? FPNDecoderWidths.standard.segmentationChannels)
+    }
+
     /// Checks the values; the message names the field.
     public func validate() throws {
         func bad(_ s: String) -> TrainingError { .invalidConfiguration(s) }
         guard depth != nil else { throw bad("encoder must be resnet18, resnet34 or resnet50") }
+        guard decoderWidths.isValid else {
+            throw bad("decoderPyramidChannels must be 8-1024 and decoderSegmentationChannels a multiple of 32 in 32-1024, not \(decoderWidths)")
+        }
         guard (0...5).contains(frozenStages) else { throw bad("frozenStages must be 0...5") }
         guard learningRate > 0, learningRate.isFinite, weightDecay >= 0 else { throw bad("learningRate must be positive, weightDecay not negative") }
         guard iterations > 0, batchSize > 0 else { throw bad("iterations and batchSize must be positive") }
@@ -256,7 +277,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 }
             }
             let known = Set((try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration())) as? [String: Any] ?? [:]).keys)
-                .union(["preset", "initialWeights", "modelPixelSizeNm"])
+                .union(["preset", "initialWeights", "modelPixelSizeNm", "decoderPyramidChannels", "decoderSegmentationChannels"])
             let unknown = object.keys.filter { !known.contains($0) }
             guard unknown.isEmpty else {
                 throw TrainingError.invalidConfiguration("\(path): unknown field(s) \(unknown.sorted().joined(separator: ", "))")

@@ -135,7 +135,12 @@ func networkCaseStep(_ name: String) throws -> (isForward: Bool, step: () -> Voi
           ["forward", "gray", "train", "crops"].contains(parts[0]) else {
         throw NeuralNetError.invalidInput("unknown case \(name)")
     }
-    let model = FPN(encoder: depth, seed: 1)
+    // --decoder PYRAMID/SEGMENTATION: the decoder's widths (default 256/128, smp's).
+    let widths = try option("--decoder").map { text in
+        guard let w = FPNDecoderWidths(text) else { throw NeuralNetError.invalidInput("--decoder takes PYRAMID/SEGMENTATION, e.g. 128/64") }
+        return w
+    } ?? .standard
+    let model = FPN(encoder: depth, seed: 1, decoder: widths)
     var rng = SplitMix64(seed: 2)
     if parts[0] == "forward" {
         let input = Tensor(uniform: [1, 3, 1952, 2240], in: -2...2, using: &rng)
@@ -223,7 +228,7 @@ func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
         // Each case in a child process: its peak memory is its own.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["nn-case", name, "--repeat", String(repeatCount)]
+        process.arguments = ["nn-case", name, "--repeat", String(repeatCount)] + (option("--decoder").map { ["--decoder", $0] } ?? [])
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

@@ -62,6 +62,16 @@ struct WinogradTests {
         (true, 13, 14), (false, 13, 14), (true, 8, 8), (false, 7, 9), (true, 20, 9),
     ])
     func everyEntry(f4: Bool, height: Int, width: Int) {
+        // F(4 x 4) twice where the CPU has AVX2 and FMA: its C transforms, then the Swift ones.
+        let saved = Winograd.vectorTransforms
+        defer { Winograd.vectorTransforms = saved }
+        for vector in f4 && saved ? [true, false] : [false] {
+            Winograd.vectorTransforms = vector
+            compareWithDirect(f4: f4, height: height, width: width)
+        }
+    }
+
+    func compareWithDirect(f4: Bool, height: Int, width: Int) {
         let (savedF4, savedLimit) = (Winograd.allowsF4, Winograd.bufferLimit)
         Winograd.allowsF4 = f4
         Winograd.bufferLimit = 4096
@@ -85,7 +95,7 @@ struct WinogradTests {
         let weightError = worst(conv.weight.gradient.count, { conv.weight.gradient.data[$0] }) { k in
             direct.weightGradient(k / 144, (k / 9) % 16, (k % 9) / 3, k % 3)
         }
-        #expect(outputError < tolerance, "output \(outputError)")
+        #expect(outputError < tolerance, "output \(outputError) (C transforms: \(Winograd.vectorTransforms))")
         #expect(inputError < tolerance, "input gradient \(inputError)")
         #expect(weightError < tolerance, "weight gradient \(weightError)")
     }

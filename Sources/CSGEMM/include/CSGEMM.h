@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "CWinograd.h"  // the F(4 x 4) Winograd transforms for AVX2 + FMA
+
 #ifdef __cplusplus
 extern "C" {
 #endif

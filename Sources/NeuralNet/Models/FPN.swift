@@ -55,6 +55,38 @@ final class FPNBlock: Layer {
     func backward(_ gradOutput: Tensor) -> Tensor { preconditionFailure("use backward(pair:)") }
 }
 
+/// The widths of an FPN decoder: smp's `decoder_pyramid_channels` (256 by default) and
+/// `decoder_segmentation_channels` (128). The segmentation width must be a multiple of 32
+/// (GroupNorm's 32 groups).
+public struct FPNDecoderWidths: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var pyramidChannels: Int
+    public var segmentationChannels: Int
+
+    public init(pyramidChannels: Int, segmentationChannels: Int) {
+        self.pyramidChannels = pyramidChannels
+        self.segmentationChannels = segmentationChannels
+    }
+
+    /// smp's defaults, 256 / 128 (the paper's network).
+    public static let standard = FPNDecoderWidths(pyramidChannels: 256, segmentationChannels: 128)
+
+    /// Whether a network can be built with these widths.
+    public var isValid: Bool {
+        (8...1024).contains(pyramidChannels) && (32...1024).contains(segmentationChannels) && segmentationChannels % 32 == 0
+    }
+
+    /// "256/128".
+    public var description: String { "\(pyramidChannels)/\(segmentationChannels)" }
+
+    /// Parses "256/128".
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2 else { return nil }
+        self.init(pyramidChannels: parts[0], segmentationChannels: parts[1])
+        guard isValid else { return nil }
+    }
+}
+
 /// smp's FPN decoder: pyramid (256 channels), four segmentation branches (128 channels, 3/2/1/0
 /// bilinear upsamplings to stride 4), summed, Dropout2d(0.2).
 public final class FPNDecoder: Layer {
@@ -154,6 +186,8 @@ public final class FPN: Layer {
     let headSequence: Sequential
     /// Output channels of the head (`classes`).
     public let outputChannels: Int
+    /// The decoder's widths.
+    public let widths: FPNDecoderWidths
     private var encoderFeatureShapes: [[Int]] = []
 
     /// - Parameters:
@@ -161,10 +195,16 @@ public final class FPN: Layer {
     ///   - classes: output channels (1 for aggregate vs background).
     ///   - dropout: Dropout2d probability after the merge (smp: 0.2).
     ///   - seed: initialisation and dropout seed.
-    public init(encoder depth: ResNetDepth, classes: Int = 1, dropout: Float = 0.2, seed: UInt64 = 0) {
+    ///   - decoder: the decoder's widths (smp's `decoder_pyramid_channels` and
+    ///     `decoder_segmentation_channels`; 256 and 128 by default). Parameter names do not
+    ///     depend on them, only shapes.
+    public init(encoder depth: ResNetDepth, classes: Int = 1, dropout: Float = 0.2, seed: UInt64 = 0,
+                decoder widths: FPNDecoderWidths = .standard) {
         encoder = ResNetEncoder(depth: depth)
-        decoder = FPNDecoder(encoderChannels: depth.featureChannels, dropout: dropout, seed: seed &+ 1)
-        head = Conv2d(inputChannels: 128, outputChannels: classes, kernelSize: 1)
+        decoder = FPNDecoder(encoderChannels: depth.featureChannels, pyramidChannels: widths.pyramidChannels,
+                             segmentationChannels: widths.segmentationChannels, dropout: dropout, seed: seed &+ 1)
+        head = Conv2d(inputChannels: widths.segmentationChannels, outputChannels: classes, kernelSize: 1)
+        self.widths = widths
         outputChannels = classes
         headSequence = Sequential([head])
         initialize(seed: seed)

@@ -1,3 +1,5 @@
+internal import CSGEMM
+
 /// Winograd F(4 x 4, 3 x 3): 4 x 4 output tiles from 6 x 6 input patches, 36 GEMMs, 2.25
 /// multiplies per output instead of F(2 x 2, 3 x 3)'s 4 (and im2col's 9). Interpolation points
 /// 0, ±1, ±2 and ∞ (Lavin and Gray 2016):
@@ -14,7 +16,16 @@
 /// eight tiles of a tile row at a time: each padded input row is split into its four column
 /// phases (`row[4j + p - 1]`), so that a tile's six columns are phases 0-3 at `j` and phases
 /// 0-1 at `j + 1`, loaded as SIMD8 vectors; the kernel transforms run over eight kernels at a time.
+///
+/// Where the CPU has AVX2 and FMA, the input and output transforms of each tile row run in C
+/// compiled for them (`CWinograd.h`, chosen at run time): Swift builds this code for baseline
+/// x86-64, where a SIMD8 is two SSE halves and no FMA, and those two transforms were a third of
+/// a forward pass on such a CPU (Docs/Benchmarks.md).
 extension Winograd {
+    /// Whether the F(4 x 4) input and output transforms run in the AVX2 + FMA C kernels (tests
+    /// switch it off to compare with the Swift transforms).
+    nonisolated(unsafe) package static var vectorTransforms = cwinograd_avx2_available()
+
     typealias V8 = SIMD8<Float>
     typealias Six = (V8, V8, V8, V8, V8, V8)
 
@@ -126,6 +137,7 @@ extension Winograd {
         let h = t.height, w = t.width, tw = t.tilesWide
         let count = tiles.count, stride = c * count
         let span = (tw + 1 + 7) / 8 * 8 + 8  // phases padded so that SIMD8 loads at j and j + 1 stay inside
+        let vectorised = vectorTransforms
         parallelFor(c, minimumChunk: 1) { channels in
             let phases = UnsafeMutablePointer<Float>.allocate(capacity: 24 * span)  // 6 rows x 4 phases
             defer { phases.deallocate() }
@@ -133,6 +145,10 @@ extension Winograd {
             for ci in channels {
                 forEachTileRow(t, tiles: tiles) { b, ti, column in
                     let plane = x + (b * c + ci) * h * w
+                    if vectorised {
+                        cwinograd_f4_input_row(plane, h, w, ti, tw, v + ci * count + column, stride, phases, span)
+                        return
+                    }
                     for k in 0..<6 {
                         let r = 4 * ti - 1 + k
                         for p in 0..<4 {
@@ -222,11 +238,16 @@ extension Winograd {
                                   into y: UnsafeMutablePointer<Float>, epilogue: ConvolutionEpilogue, accumulate: Bool) {
         let h = t.height, w = t.width, tw = t.tilesWide
         let count = tiles.count, stride = o * count
+        let vectorised = vectorTransforms
         parallelFor(o, minimumChunk: 1) { channels in
             for oi in channels {
                 let add = epilogue.bias?[oi] ?? 0, relu = epilogue.relu
                 forEachTileRow(t, tiles: tiles) { b, ti, column in
                     let plane = y + (b * o + oi) * h * w
+                    if vectorised {
+                        cwinograd_f4_output_row(m + oi * count + column, stride, h, w, ti, tw, plane, add, relu, accumulate)
+                        return
+                    }
                     for jb in Swift.stride(from: 0, to: tw, by: 8) {
                         let lanes = min(8, tw - jb)
                         let base = m + oi * count + column + jb
