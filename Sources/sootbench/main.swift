@@ -228,7 +228,8 @@ func benchNetwork(repeatCount: Int, jsonPath: String?, cases: [String]) throws {
         // Each case in a child process: its peak memory is its own.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments = ["nn-case", name, "--repeat", String(repeatCount)] + (option("--decoder").map { ["--decoder", $0] } ?? [])
+        process.arguments = ["nn-case", name, "--repeat", String(repeatCount)]
+            + ["--decoder", "--winograd", "--winograd-buffer", "--winograd-transforms"].flatMap { flag in option(flag).map { [flag, $0] } ?? [] }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -277,6 +278,15 @@ if let scheme = option("--winograd") {
     Winograd.allowsF4 = parts[0] == "f4"
     Winograd.inferenceAllowsF4 = parts[0] == "f4"
     Winograd.f4MinimumSide = side ?? 8
+}
+// --winograd-transforms swift: F(4x4)'s input and output transforms in Swift even where the
+// CPU runs the AVX2 + FMA C kernels (Winograd.vectorTransforms); c: the C kernels (AVX2 CPUs).
+if let transforms = option("--winograd-transforms") {
+    guard transforms == "swift" || (transforms == "c" && Winograd.vectorTransforms) else {
+        FileHandle.standardError.write(Data("sootbench: --winograd-transforms takes swift, or c on a CPU with AVX2 and FMA\n".utf8))
+        exit(2)
+    }
+    Winograd.vectorTransforms = transforms == "c"
 }
 do {
     switch suite {

@@ -17,7 +17,7 @@ bool cwinograd_avx2_available(void);
 /// Input transform of tile row `ti` of one channel plane (h x w, row-major): for each tile j
 /// of the row (tw of them), the 36 values (Bᵀ d B)[ξ] go to out[ξ * stride + j].
 /// `phases` is scratch of 24 * span floats, span >= ((tw + 1 + 7) / 8) * 8 + 8, zero on first use.
-/// Needs w >= 8.
+/// Needs w >= 4 (F(4 x 4) runs on planes of at least 8 x 8, `Winograd.f4MinimumSide`).
 void cwinograd_f4_input_row(const float *plane, long h, long w, long ti, long tw,
                             float *out, long stride, float *phases, long span);
 
