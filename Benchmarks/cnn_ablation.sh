@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ablation of the synthetic realism ingredients (issue 13, Docs/Training.md): leave-one-image-out
-# IoU (Benchmarks/cnn_loo.sh) of today's recipe, of every ingredient on, and of every ingredient
-# on but one, for each configuration in Benchmarks/configs. Each run folder resumes where it
+# IoU (Benchmarks/cnn_loo.sh) of today's recipe, of every ingredient on (standard 256/128 decoder
+# and the chosen 128/64 one), and of every ingredient on but one (128/64 decoder), for each
+# configuration in Benchmarks/configs. Each run folder resumes where it
 # stopped (finished folds are skipped, an interrupted fold resumes from its checkpoint), so the
 # ~20 hours it takes on a 2-core machine can be spread over sessions; run it in the background:
 #   nohup bash Benchmarks/cnn_ablation.sh [OUT] [STEM ...] > ablation.log 2>&1 &
@@ -11,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-bench-out/cnn-ablation}"
 shift $(( $# > 1 ? 1 : $# )) || true
-configs=(models/default_training.json Benchmarks/configs/realism_all.json Benchmarks/configs/realism_without_*.json)
+configs=(models/default_training.json Benchmarks/configs/realism_all.json Benchmarks/configs/realism_all_light.json
+         Benchmarks/configs/realism_without_*.json)
 mkdir -p "$out"
 for config in "${configs[@]}"; do
     name=$(basename "$config" .json)
