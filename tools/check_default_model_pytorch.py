@@ -34,7 +34,11 @@ image_path = sys.argv[2] if len(sys.argv) > 2 else "../shared/data/real/images/2
 os.makedirs(out, exist_ok=True)
 torch.set_num_threads(2)
 state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file("models/default.safetensors").items()}
-model = smp.FPN(encoder_name="resnet18", encoder_weights=None, classes=1)
+# The decoder widths (smp's decoder_pyramid_channels / decoder_segmentation_channels) come from
+# the file's shapes, as sootctl reads them: the shipped model uses 128 / 64.
+model = smp.FPN(encoder_name="resnet18", encoder_weights=None, classes=1,
+                decoder_pyramid_channels=state["decoder.p5.weight"].shape[0],
+                decoder_segmentation_channels=state["segmentation_head.0.weight"].shape[1])
 model.load_state_dict(state)
 model.eval()
 # 0.4 nm/px -> 0.8 nm/px by 2 x 2 block means (= area averaging), then a 512 x 512 crop.

@@ -7,7 +7,8 @@ import TestSupport
 /// the located primaries' count and spread columns appended after dp_edm_ws_nm), and
 /// compare's four tables on the shared real images with their nominal pixel sizes (renewed
 /// when k-means, Otsu, Hough and the mask sizing methods moved to 0.8 nm/px, PaperScale;
-/// Docs/Methods.md gives the differences).
+/// Docs/Methods.md gives the differences). Both renewed again when the default CNN changed
+/// (session 13, Docs/Training.md): only the CNN's rows and matches moved.
 @Suite("Golden results")
 struct GoldenTests {
     func golden(_ name: String) throws -> String {
