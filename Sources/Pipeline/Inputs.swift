@@ -192,7 +192,7 @@ public struct LoadedImage: Sendable {
 public enum MaskSource: Sendable, Equatable {
     /// One mask file (for a single image).
     case file(String)
-    /// A folder of masks named like the images (PNG or TIFF).
+    /// A folder of masks named like the images (`STEM` or `STEM_mask`, PNG or TIFF).
     case folder(String)
 
     /// Checks the path: a folder, or a file when `allowFile`.
@@ -212,16 +212,24 @@ public enum MaskSource: Sendable, Equatable {
         }
     }
 
-    /// The mask of the image at `imagePath`.
+    /// The mask of the image at `imagePath`: in a folder, the PNG or TIFF file with the image's
+    /// stem, else the one named `STEM_mask` (as `Examples/` and many annotation tools name them,
+    /// so that masks can sit beside their images). The image file itself is never its own mask:
+    /// with the images' folder given as the truth folder it would score the image against itself.
     public func mask(for imagePath: String) throws -> String {
         switch self {
         case let .file(p): return p
         case let .folder(folder):
             let name = stem(of: imagePath)
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            let match = entries.sorted().first {
-                Pipeline.stem(of: $0) == name && imageExtensions.contains(($0 as NSString).pathExtension.lowercased())
+            let image = URL(fileURLWithPath: imagePath).standardizedFileURL.resolvingSymlinksInPath().path
+            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().filter {
+                guard imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) else { return false }
+                let path = URL(fileURLWithPath: (folder as NSString).appendingPathComponent($0))
+                    .standardizedFileURL.resolvingSymlinksInPath().path
+                return path != image
             }
+            let match = entries.first { Pipeline.stem(of: $0) == name }
+                ?? entries.first { Pipeline.stem(of: $0) == name + "_mask" }
             guard let match else { throw PipelineError.maskNotFound(image: imagePath, folder: folder) }
             return (folder as NSString).appendingPathComponent(match)
         }

@@ -38,7 +38,7 @@ public enum PipelineError: LocalizedError, Sendable {
         case let .duplicateStem(path, first):
             return "\(path): another input (\(first)) has the same file stem; outputs would collide (rename one of them)"
         case let .maskNotFound(image, folder):
-            return "\(image): no mask with the same stem (PNG or TIFF) in \(folder)"
+            return "\(image): no mask named like it (STEM or STEM_mask, PNG or TIFF, not the image itself) in \(folder)"
         case let .maskSizeMismatch(mask, ms, image, isz):
             return "\(mask): mask is \(ms.0) x \(ms.1) but image \(image) is \(isz.0) x \(isz.1)"
         case let .singleMaskForManyImages(path):

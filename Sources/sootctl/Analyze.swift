@@ -32,7 +32,7 @@ struct Analyze: ParsableCommand {
     @Option(name: .customLong("primary-model"), help: "Model file of the primary-particle detector (--sizing cnn-primaries; default: the installed models/primaries.safetensors).", completion: .file())
     var primaryModel: String?
 
-    @Option(help: "Analyse this mask (file, or folder of masks named like the images) instead of segmenting.",
+    @Option(help: "Analyse this mask (file, or folder of masks named like the images: STEM or STEM_mask) instead of segmenting.",
             completion: .file())
     var mask: String?
 

@@ -23,7 +23,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("images"), help: ArgumentHelp("Images or folders (old form of the arguments).", visibility: .hidden))
     var imagesOption: [String] = []
 
-    @Option(help: "Folder of ground-truth masks named like the images.", completion: .directory)
+    @Option(help: "Folder of ground-truth masks named like the images (STEM.png or STEM_mask.png; PNG or TIFF).", completion: .directory)
     var truth: String
 
     @Option(name: [.customLong("classifiers"), .customLong("methods")],

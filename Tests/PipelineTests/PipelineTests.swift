@@ -68,6 +68,15 @@ struct InputTests {
         let folder = try MaskSource(root.appendingPathComponent("m").path, option: "--truth", allowFile: false)
         #expect(try folder.mask(for: "/x/a.png").hasSuffix("m/a.tif"))
         #expect(throws: PipelineError.self) { try folder.mask(for: "/x/b.png") }
+        // Masks beside their images: the image is never its own mask; STEM_mask is found.
+        try touch(root.appendingPathComponent("m/c.png"))
+        let besides = root.appendingPathComponent("m").path
+        #expect(throws: PipelineError.self) { try folder.mask(for: besides + "/c.png") }
+        try touch(root.appendingPathComponent("m/c_mask.png"))
+        #expect(try folder.mask(for: besides + "/c.png").hasSuffix("m/c_mask.png"))
+        #expect(try folder.mask(for: "/x/c.png").hasSuffix("m/c.png"))
+        let examples = try MaskSource((exampleImage as NSString).deletingLastPathComponent, option: "--truth", allowFile: false)
+        #expect(try examples.mask(for: exampleImage) == exampleTruth)
         #expect(throws: PipelineError.self) { try MaskSource(root.appendingPathComponent("m/a.tif").path, option: "--truth", allowFile: false) }
         let two = InputList([exampleImage, exampleTruth])
         #expect(throws: PipelineError.self) { try BatchInputs(inputs: two, masks: .file(exampleTruth)) }
