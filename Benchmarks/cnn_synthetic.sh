@@ -24,7 +24,12 @@ echo "set,cnn_raw,cnn_rb_1000px,kmeans_1000px,failed"
 for name in p04 p025 p12; do
     rm -rf "$out/$name/compare"
     "$bin" compare "$out/$name/images" --truth "$out/$name/masks" --classifiers cnn,kmeans \
-        ${model:+--model "$model"} --sizing none --out "$out/$name/compare" >/dev/null 2>&1
+        ${model:+--model "$model"} --sizing none --out "$out/$name/compare" >/dev/null 2>"$out/$name/compare.log" || {
+        rc=$?  # 1: some image skipped (the table holds the rest), 2: none compared
+        echo "set $name: sootctl compare exited $rc (log $out/$name/compare.log):" >&2
+        tail -n 5 "$out/$name/compare.log" >&2
+        [ -f "$out/$name/compare/segmentation.csv" ] || continue
+    }
     awk -F, -v n="$name" '$1=="cnn"&&$2=="raw"{r=$7} $1=="cnn"&&$2=="rb+1000px"{p=$7; f=$6}
         $1=="kmeans"&&$2=="1000px"{k=$7} END{print n "," r "," p "," k "," f}' \
         "$out/$name/compare/segmentation.csv"

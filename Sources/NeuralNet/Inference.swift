@@ -55,13 +55,7 @@ public final class SegmentationPredictor {
         guard (1...16).contains(classes) else {
             throw NeuralNetError.invalidFile(path: path, reason: "segmentation_head has \(classes) output channels")
         }
-        // Decoder widths from the shapes: p5 is pyramid x C5 x 1 x 1, the head classes x segmentation x 1 x 1.
-        func dimension(_ key: String, _ axis: Int, default value: Int) -> Int {
-            guard let shape = state[key]?.shape else { return value }
-            return shape.count == 4 ? shape[axis] : 0
-        }
-        let widths = FPNDecoderWidths(pyramidChannels: dimension("decoder.p5.weight", 0, default: 256),
-                                      segmentationChannels: dimension("segmentation_head.0.weight", 1, default: 128))
+        let widths = FPNDecoderWidths(state: state) ?? .standard
         guard widths.isValid else {
             throw NeuralNetError.invalidFile(path: path, reason: "decoder widths \(widths) (pyramid/segmentation) are not a valid FPN")
         }

@@ -35,9 +35,12 @@ public enum NeuralNetRuntime {
     /// Tests and benchmarks switch inference's Winograd path here (nil: the default).
     nonisolated(unsafe) package static var forcedInferenceWinograd: Bool?
 
+    /// `SOOTCTL_WINOGRAD` from the environment, read once per process (lowercased; nil unset).
+    static let winogradEnvironment: String? = ProcessInfo.processInfo.environment["SOOTCTL_WINOGRAD"]?.lowercased()
+
     /// Inference's Winograd path from the environment, once per process.
     public static let defaultInferenceWinograd: Bool = {
-        let value = ProcessInfo.processInfo.environment["SOOTCTL_WINOGRAD"]?.lowercased()
+        let value = winogradEnvironment
         return !(value == "0" || value == "off" || value == "false")
     }()
 

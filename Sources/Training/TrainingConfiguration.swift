@@ -161,9 +161,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         }
         if let ps = metadata["model_pixel_size_nm"].flatMap(Double.init), ps > 0, ps.isFinite { modelPixelSizeNm = ps }
         // The decoder's widths from its shapes (a narrower decoder is built to match the file).
-        if let p5 = state["decoder.p5.weight"]?.shape, p5.count == 4,
-           let head = state["segmentation_head.0.weight"]?.shape, head.count == 4 {
-            let widths = FPNDecoderWidths(pyramidChannels: p5[0], segmentationChannels: head[1])
+        if let widths = FPNDecoderWidths(state: state), widths.isValid {
             decoderPyramidChannels = widths == .standard ? nil : widths.pyramidChannels
             decoderSegmentationChannels = widths == .standard ? nil : widths.segmentationChannels
         }

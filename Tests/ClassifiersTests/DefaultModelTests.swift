@@ -44,13 +44,12 @@ struct DefaultModelTests {
         "20180529_A9_003": (0.9446, 0.9417), "201805A_A6_004": (0.9477, 0.9434),
         "Case1_E7_025": (0.9480, 0.9460), "RU_FI_A10_004": (0.9447, 0.9390),
     ]
-    static let pixelSizesNm = ["20180529_A9_003": 0.4, "201805A_A6_004": 0.4, "Case1_E7_025": 0.4, "RU_FI_A10_004": 0.8]
 
     @Test("on every shared real image at least as good as today's model, raw and after rolling ball + 1,000 px",
           .enabled(if: TestPaths.hasSharedData),
           arguments: ["20180529_A9_003", "201805A_A6_004", "Case1_E7_025", "RU_FI_A10_004"])
     func sharedRealImage(stem: String) throws {
-        let pixelSizeNm = try #require(Self.pixelSizesNm[stem])
+        let pixelSizeNm = try #require(TestPaths.sharedRealPixelSizesNm[stem])
         let image = try ImageReader.read(TestPaths.sharedReal.appendingPathComponent("images/\(stem).png").path).image
         let truth = try ImageReader.readMask(TestPaths.sharedReal.appendingPathComponent("masks/\(stem).tif").path)
         let cnn = try CNNSegmenter(modelPath: Self.path)

@@ -23,6 +23,19 @@ public enum TestPaths {
         FileManager.default.fileExists(atPath: sharedReal.appendingPathComponent("images").path)
     }
 
+    /// The shared real images' pixel sizes in nm (their files carry none), from
+    /// `Benchmarks/real_pixel_sizes.csv`, the table the benchmarks pass as `--pixel-sizes`.
+    public static let sharedRealPixelSizesNm: [String: Double] = {
+        let path = packageRoot.appendingPathComponent("Benchmarks/real_pixel_sizes.csv").path
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        var table: [String: Double] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if fields.count == 2, let value = Double(fields[1]) { table[fields[0]] = value }
+        }
+        return table
+    }()
+
     /// A fresh temporary folder.
     public static func temporaryFolder() -> URL {
         let url = FileManager.default.temporaryDirectory

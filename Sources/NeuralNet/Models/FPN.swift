@@ -85,6 +85,20 @@ public struct FPNDecoderWidths: Sendable, Equatable, Codable, CustomStringConver
         self.init(pyramidChannels: parts[0], segmentationChannels: parts[1])
         guard isValid else { return nil }
     }
+
+    /// The widths of the decoder a state dict holds, read from its shapes: `decoder.p5` is
+    /// pyramid x C5 x 1 x 1, `segmentation_head.0` classes x segmentation x k x k. Nil when the
+    /// dict has neither key (no FPN decoder); a malformed shape reads as 0 (not `isValid`).
+    public init?(state: StateDict) {
+        let p5 = state["decoder.p5.weight"]?.shape, head = state["segmentation_head.0.weight"]?.shape
+        guard p5 != nil || head != nil else { return nil }
+        func dimension(_ shape: [Int]?, _ axis: Int, default value: Int) -> Int {
+            guard let shape else { return value }
+            return shape.count == 4 ? shape[axis] : 0
+        }
+        self.init(pyramidChannels: dimension(p5, 0, default: Self.standard.pyramidChannels),
+                  segmentationChannels: dimension(head, 1, default: Self.standard.segmentationChannels))
+    }
 }
 
 /// smp's FPN decoder: pyramid (256 channels), four segmentation branches (128 channels, 3/2/1/0

@@ -68,7 +68,7 @@ package enum Winograd {
     /// golden-mask tests hold). `SOOTCTL_WINOGRAD=f2` in the environment keeps inference on
     /// F(2 x 2).
     nonisolated(unsafe) package static var inferenceAllowsF4: Bool =
-        ProcessInfo.processInfo.environment["SOOTCTL_WINOGRAD"]?.lowercased() != "f2"
+        NeuralNetRuntime.winogradEnvironment != "f2"
 
     /// With `allowsF4` (training) or `inferenceAllowsF4` (inference), F(4 x 4, 3 x 3) on planes
     /// of at least `f4MinimumSide` (fewer multiplies, less transformed data), F(2 x 2, 3 x 3) on
