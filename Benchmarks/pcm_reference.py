@@ -11,6 +11,12 @@ w the simple PCM gives 1.01 w).
 
     sootctl synth --out DIR --count 3 --seed 9100 --aggregates 4-8 --primaries 10-120
     python3 Benchmarks/pcm_reference.py --synthetic DIR   # the same on synthetic truth masks
+    python3 Benchmarks/pcm_reference.py --synthetic DIR --rough 0.7 2
+        # with the outlines roughened: a smooth random field (std AMP px, Gaussian correlation
+        # CORR px, seed 1) added to the signed distance to the outline; the largest piece kept
+
+Both modes also count the skeleton's end points per 100 nm of outline (spurs, which rough
+outlines add and which pull PCM down).
 
 
 Needs numpy, scipy, scikit-image and tifffile (pip). Aggregates are matched to sootctl's rows by
@@ -23,8 +29,8 @@ from collections import defaultdict
 
 import numpy as np
 import tifffile
-from scipy.ndimage import distance_transform_edt
-from skimage.measure import label, regionprops
+from scipy.ndimage import convolve, distance_transform_edt, gaussian_filter
+from skimage.measure import label, perimeter, regionprops
 from skimage.morphology import thin
 
 REAL = "../shared/data/real"
@@ -74,23 +80,39 @@ def pcm_simple(bw, ps):
     return 2 * float(np.interp(0.913, s[::-1], r1[::-1]))
 
 
+def skeleton_ends(bw):
+    """End points of the thinned mask (skeleton pixels with one 8-neighbour) and the outline's length in px."""
+    skel = thin(bw)
+    neighbours = convolve(skel.astype(int), np.ones((3, 3), int), mode="constant") - skel
+    return int((skel & (neighbours == 1)).sum()), float(perimeter(bw))
+
+
+def roughen(mask, amp, corr, rng):
+    """The mask with its outline moved by a smooth random field of std `amp` px."""
+    signed = distance_transform_edt(mask) - distance_transform_edt(~mask)
+    field = gaussian_filter(rng.standard_normal(mask.shape), corr)
+    return signed + field * (amp / field.std()) > 0
+
+
 def gm(values):
     v = [x for x in values if x == x and x > 0]
     return math.exp(sum(map(math.log, v)) / len(v)) if v else float("nan")
 
 
-def synthetic(folder, ps=0.4):
+def synthetic(folder, ps=0.4, rough=None):
     """PCM, the mask's width and the true dp on synthetic truth masks (aggregates clear of the
-    border, at least 1,000 px)."""
+    border, at least 1,000 px), with the outlines roughened when `rough` = (amp, corr) px."""
     import glob
     import json
     import imageio.v3 as iio
-    pcm, width, true = [], [], []
+    rng = np.random.default_rng(1)
+    pcm, width, true, ends, outline = [], [], [], 0, 0.0
     for truth_path in sorted(glob.glob(folder + "/truth/*.json")):
         truth = json.load(open(truth_path))
         mask = iio.imread(truth_path.replace("/truth/", "/masks/").replace(".json", ".png")) > 0
         if mask.ndim == 3:
             mask = mask[..., 0]
+        shown = roughen(mask, *rough, rng) if rough else mask
         labels = label(mask, connectivity=2)
         regions = regionprops(labels)
         for a in truth["aggregates"]:
@@ -100,17 +122,29 @@ def synthetic(folder, ps=0.4):
             if len(match) != 1:
                 continue
             r0, c0, r1, c1 = match[0].bbox
-            crop = labels[r0:r1, c0:c1] == match[0].label
+            if rough:  # the roughened aggregate: the largest piece in its box, with a margin
+                r0, c0 = max(r0 - 10, 0), max(c0 - 10, 0)
+                r1, c1 = min(r1 + 10, mask.shape[0]), min(c1 + 10, mask.shape[1])
+                pieces = label(shown[r0:r1, c0:c1], connectivity=2)
+                if pieces.max() == 0:
+                    continue
+                crop = pieces == np.argmax(np.bincount(pieces.ravel())[1:]) + 1
+            else:
+                crop = labels[r0:r1, c0:c1] == match[0].label
             pcm.append(pcm_simple(crop, ps))
             width.append(2 * float(np.median(distance_transform_edt(crop)[thin(crop)])) * ps)
             true.append(a["dp_geometric_mean_nm"])
+            e, p = skeleton_ends(crop)
+            ends, outline = ends + e, outline + p * ps
     print(f"{len(pcm)} aggregates: PCM {gm(pcm):.1f} nm, 2 x median EDT on the skeleton {gm(width):.1f} nm, "
-          f"true dp {gm(true):.1f} nm; PCM / width {gm(pcm) / gm(width):.2f}")
+          f"true dp {gm(true):.1f} nm; PCM / width {gm(pcm) / gm(width):.2f}, PCM / true {gm(pcm) / gm(true):.2f}; "
+          f"skeleton ends {100 * ends / outline:.2f} per 100 nm of outline")
 
 
 def main():
     if len(sys.argv) > 2 and sys.argv[1] == "--synthetic":
-        return synthetic(sys.argv[2])
+        rough = (float(sys.argv[4]), float(sys.argv[5])) if len(sys.argv) > 5 and sys.argv[3] == "--rough" else None
+        return synthetic(sys.argv[2], rough=rough)
     path = sys.argv[1] if len(sys.argv) > 1 else "bench-out/primaries-real/all/aggregates.csv"
     rows = list(csv.DictReader(open(path)))
     sizes = {r["stem"]: float(r["pixel_size_nm"]) for r in csv.DictReader(open("Benchmarks/real_pixel_sizes.csv"))}
@@ -134,6 +168,9 @@ def main():
             a, b, c, d = match[0].bbox
             crop = labels[a:c, b:d] == match[0].label
             width = 2 * float(np.median(distance_transform_edt(crop)[thin(crop)])) * ps
+            e, p = skeleton_ends(crop)
+            table[image]["ends"].append(e); table[image]["outline_nm"].append(p * ps)
+            table["all images"]["ends"].append(e); table["all images"]["outline_nm"].append(p * ps)
             for key, value in (("reference", pcm_simple(crop, ps)), ("width", width),
                                ("sootctl", float(r["dp_pcm_nm"] or "nan")),
                                ("detector", float(r["dp_cnn_primaries_nm"] or "nan")),
@@ -141,12 +178,13 @@ def main():
                 table[image][key].append(value)
                 table["all images"][key].append(value)
     print("| image | aggregates | PCM, reference port at the image's resolution (nm) | PCM, sootctl (nm) "
-          "| 2 x median EDT on the skeleton (nm) | cnn-primaries (nm) | Hough (nm) |")
-    print("|---|---|---|---|---|---|---|")
+          "| 2 x median EDT on the skeleton (nm) | cnn-primaries (nm) | Hough (nm) | skeleton ends per 100 nm of outline |")
+    print("|---|---|---|---|---|---|---|---|")
     for image in sorted(k for k in table if k != "all images") + ["all images"]:
         t = table[image]
         print(f"| {image} | {len(t['sootctl'])} | {gm(t['reference']):.1f} | {gm(t['sootctl']):.1f} | "
-              f"{gm(t['width']):.1f} | {gm(t['detector']):.1f} | {gm(t['hough']):.1f} |")
+              f"{gm(t['width']):.1f} | {gm(t['detector']):.1f} | {gm(t['hough']):.1f} | "
+              f"{100 * sum(t['ends']) / sum(t['outline_nm']):.2f} |")
 
 
 if __name__ == "__main__":
