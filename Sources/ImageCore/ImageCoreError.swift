@@ -32,7 +32,7 @@ public enum ImageCoreError: LocalizedError, Equatable, Sendable {
         case let .cannotOpen(path, reason): return "\(path): cannot open (\(reason))"
         case let .emptyFile(path): return "\(path): empty file"
         case let .unrecognisedFormat(path):
-            return "\(path): not an image sootctl reads (expected PNG or TIFF)"
+            return "\(path): not an image sootctl reads (expected PNG, TIFF, JPEG or Gatan DM3/DM4)"
         case let .truncated(path, detail): return "\(path): truncated file (\(detail))"
         case let .decodeFailed(path, detail): return "\(path): cannot decode (\(detail))"
         case let .unsupported(path, detail): return "\(path): unsupported image (\(detail))"
