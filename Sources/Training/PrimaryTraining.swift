@@ -57,6 +57,34 @@ public func renderPrimaryTargets(_ primaries: [PrimaryTarget], size s: Int, pixe
     return (heat, logD, weight)
 }
 
+/// The distance-map variant of the detector's targets (`primaryTarget` "distance"): channel 0's
+/// target is max over visible primaries of 1 - r / R (r the distance to its centre, R its
+/// radius; 1 at the centre, 0 at the rim and outside), with a weight of 0 where a hidden
+/// primary's cone is higher than every visible one's (neither asked for nor penalised, as the
+/// heatmap's 0.95 cap does); the diameter targets are `renderPrimaryTargets`'.
+public func renderPrimaryDistanceTargets(_ primaries: [PrimaryTarget], size s: Int, pixelSizeNm ps: Double,
+                                         referenceDiameterNm: Double)
+    -> (distance: [Float], distanceWeight: [Float], logDiameter: [Float], weight: [Float]) {
+    let sizes = renderPrimaryTargets(primaries, size: s, pixelSizeNm: ps, referenceDiameterNm: referenceDiameterNm)
+    var visible = [Float](repeating: 0, count: s * s), hidden = [Float](repeating: 0, count: s * s)
+    for p in primaries {
+        let radius = max(p.diameterPx / 2, 1)
+        let reach = Int(radius.rounded(.up))
+        let cx = Int(p.x.rounded()), cy = Int(p.y.rounded())
+        guard cx + reach >= 0, cx - reach < s, cy + reach >= 0, cy - reach < s else { continue }
+        for y in max(cy - reach, 0)...min(cy + reach, s - 1) {
+            for x in max(cx - reach, 0)...min(cx + reach, s - 1) {
+                let dx = Double(x) - p.x, dy = Double(y) - p.y
+                let v = Float(max(0, 1 - (dx * dx + dy * dy).squareRoot() / radius))
+                let i = y * s + x
+                if p.visible { visible[i] = max(visible[i], v) } else { hidden[i] = max(hidden[i], v) }
+            }
+        }
+    }
+    let distanceWeight = (0..<(s * s)).map { hidden[$0] > visible[$0] ? Float(0) : 1 }
+    return (visible, distanceWeight, sizes.logDiameter, sizes.weight)
+}
+
 /// A synthetic image for the detector, at the working pixel size, with its primaries.
 public struct PrimaryTrainingImage: Sendable {
     public var width: Int

@@ -238,32 +238,43 @@ public final class Trainer {
     }
 
     /// The detector's batch of step `iteration`: images [N, 3, S, S] and the targets of
-    /// `centerHeatmapLoss`, each [N, 1, S, S].
-    func primaryBatch(_ iteration: Int) -> (images: Tensor, heatmap: Tensor, logDiameter: Tensor, weight: Tensor) {
+    /// `centerHeatmapLoss` (or, with `primaryTarget` "distance", of `distanceMapLoss`: `heatmap`
+    /// is then the distance map and `heatWeight` its weight), each [N, 1, S, S].
+    func primaryBatch(_ iteration: Int) -> (images: Tensor, heatmap: Tensor, heatWeight: Tensor, logDiameter: Tensor, weight: Tensor) {
         let n = configuration.batchSize, s = configuration.cropSize
         let pool = primarySamples(epoch: (iteration - 1) / configuration.iterationsPerEpoch)
         let ps = configuration.modelPixelSizeNm ?? 1
+        let distance = configuration.usesDistanceTarget
         var images = Tensor(zeros: [n, 3, s, s])
-        var heat = Tensor(zeros: [n, 1, s, s]), logD = Tensor(zeros: [n, 1, s, s]), weight = Tensor(zeros: [n, 1, s, s])
-        var crops = [([Float], [Float], [Float], [Float])](repeating: ([], [], [], []), count: n)
+        var heat = Tensor(zeros: [n, 1, s, s]), heatWeight = Tensor(zeros: [n, 1, s, s])
+        var logD = Tensor(zeros: [n, 1, s, s]), weight = Tensor(zeros: [n, 1, s, s])
+        var crops = [([Float], [Float], [Float], [Float], [Float])](repeating: ([], [], [], [], []), count: n)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: n) { k in
             var g = generator(iteration, k)
             let sample = pool[Int.random(in: 0..<pool.count, using: &g)]
             let crop = primaryCrop(sample, size: s, rng: &g)
-            let t = renderPrimaryTargets(crop.primaries, size: s, pixelSizeNm: ps, referenceDiameterNm: Self.referenceDiameterNm)
-            lock.lock(); crops[k] = (crop.image, t.heatmap, t.logDiameter, t.weight); lock.unlock()
+            let targets: ([Float], [Float], [Float], [Float])
+            if distance {
+                let t = renderPrimaryDistanceTargets(crop.primaries, size: s, pixelSizeNm: ps, referenceDiameterNm: Self.referenceDiameterNm)
+                targets = (t.distance, t.distanceWeight, t.logDiameter, t.weight)
+            } else {
+                let t = renderPrimaryTargets(crop.primaries, size: s, pixelSizeNm: ps, referenceDiameterNm: Self.referenceDiameterNm)
+                targets = (t.heatmap, [], t.logDiameter, t.weight)
+            }
+            lock.lock(); crops[k] = (crop.image, targets.0, targets.1, targets.2, targets.3); lock.unlock()
         }
         let plane = s * s
         for k in 0..<n {
             Self.setInput(&images, sample: k, gray: crops[k].0)
             for i in 0..<plane {
                 heat.data[k * plane + i] = crops[k].1[i]
-                logD.data[k * plane + i] = crops[k].2[i]
-                weight.data[k * plane + i] = crops[k].3[i]
+                if distance { heatWeight.data[k * plane + i] = crops[k].2[i] }
+                logD.data[k * plane + i] = crops[k].3[i]
+                weight.data[k * plane + i] = crops[k].4[i]
             }
         }
-        return (images, heat, logD, weight)
+        return (images, heat, heatWeight, logD, weight)
     }
 
     /// The batch of step `iteration`: images [N, 3, S, S] normalised as at inference, masks [N, 1, S, S].
@@ -353,7 +364,12 @@ public final class Trainer {
             if configuration.isPrimaryDetector {
                 let b = primaryBatch(i)
                 let logits = model.forward(b.images, training: true)
-                (loss, _, _, gradient) = centerHeatmapLoss(logits, heatmap: b.heatmap, logDiameter: b.logDiameter, sizeWeight: b.weight)
+                if configuration.usesDistanceTarget {
+                    (loss, _, _, gradient) = distanceMapLoss(logits, distance: b.heatmap, distanceWeight: b.heatWeight,
+                                                             logDiameter: b.logDiameter, sizeWeight: b.weight)
+                } else {
+                    (loss, _, _, gradient) = centerHeatmapLoss(logits, heatmap: b.heatmap, logDiameter: b.logDiameter, sizeWeight: b.weight)
+                }
             } else {
                 let (x, y) = batch(i)
                 let logits = model.forward(x, training: true)
@@ -400,6 +416,7 @@ public final class Trainer {
         if let ps = configuration.modelPixelSizeNm { m["model_pixel_size_nm"] = String(ps) }
         if configuration.isPrimaryDetector {
             m["reference_diameter_nm"] = String(Self.referenceDiameterNm)
+            m["primary_target"] = configuration.primaryTarget ?? "heatmap"
             if let peakThreshold { m["peak_threshold"] = String(format: "%.4g", peakThreshold) }
             if let score { m["validation_f1"] = String(format: "%.4f", score) }
         } else if let score {

@@ -51,6 +51,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// empty: the plain generator at the model's pixel size, as the shipped model was trained.
     public var syntheticIngredients: [String] = []
     public var iterationsPerEpoch = 100
+    /// The detector's centre target (`task: primaries`): nil or "heatmap", CenterNet's Gaussian
+    /// heatmap under the penalty-reduced focal loss (the shipped detector); "distance", a
+    /// distance map regressed with a squared error (1 at a primary's centre falling linearly to
+    /// 0 at its rim, `renderPrimaryDistanceTargets`, `distanceMapLoss`). Both decode the same
+    /// way (peaks of channel 0, diameters from channel 1); the comparison is in Docs/Primaries.md.
+    public var primaryTarget: String? = nil
     /// Validation, log and checkpoint cadence (iterations).
     public var validateEvery = 200
     public var checkpointEvery = 200
@@ -197,6 +203,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     public var isPrimaryDetector: Bool { task == "primaries" }
 
+    /// Whether the detector regresses a distance map (`primaryTarget` "distance").
+    public var usesDistanceTarget: Bool { isPrimaryDetector && primaryTarget == "distance" }
+
     /// The ingredients `syntheticIngredients` names ("all": every one).
     public var ingredients: Set<SyntheticIngredient> {
         syntheticIngredients.contains("all") ? Set(SyntheticIngredient.allCases)
@@ -240,6 +249,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
             guard syntheticPerEpoch > 0 else { throw bad("the primaries task trains on synthetic images: syntheticPerEpoch must be positive") }
             guard modelPixelSizeNm != nil else { throw bad("the primaries task needs modelPixelSizeNm (its working pixel size)") }
         }
+        guard primaryTarget == nil || primaryTarget == "heatmap" || primaryTarget == "distance" else {
+            throw bad("primaryTarget must be heatmap or distance")
+        }
     }
 
     /// Reads a configuration: the preset named in the file (else `preset`, "paper" or "cpu") is
@@ -275,7 +287,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 }
             }
             let known = Set((try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfiguration())) as? [String: Any] ?? [:]).keys)
-                .union(["preset", "initialWeights", "modelPixelSizeNm", "decoderPyramidChannels", "decoderSegmentationChannels"])
+                .union(["preset", "initialWeights", "modelPixelSizeNm", "decoderPyramidChannels", "decoderSegmentationChannels", "primaryTarget"])
             let unknown = object.keys.filter { !known.contains($0) }
             guard unknown.isEmpty else {
                 throw TrainingError.invalidConfiguration("\(path): unknown field(s) \(unknown.sorted().joined(separator: ", "))")

@@ -27,6 +27,64 @@ struct PrimaryTrainingTests {
         #expect(t.weight[30 * s + 25] == 0 && t.weight[30 * s + 23] > 0)
     }
 
+    @Test("distance targets: 1 at a visible centre, 0.5 halfway to its rim, 0 outside; ignored where a hidden primary rises above")
+    func distanceTargets() {
+        let s = 64
+        let t = renderPrimaryDistanceTargets([PrimaryTarget(x: 20, y: 30, diameterPx: 20, visible: true),
+                                              PrimaryTarget(x: 48, y: 10, diameterPx: 20, visible: false)],
+                                             size: s, pixelSizeNm: 0.5, referenceDiameterNm: 20)
+        #expect(t.distance[30 * s + 20] == 1)
+        #expect(abs(t.distance[30 * s + 25] - 0.5) < 1e-6)
+        #expect(t.distance[30 * s + 31] == 0 && t.distanceWeight[30 * s + 31] == 1)
+        // The hidden primary is neither a target nor background.
+        #expect(t.distance[10 * s + 48] == 0 && t.distanceWeight[10 * s + 48] == 0)
+        #expect(t.distanceWeight[30 * s + 20] == 1)
+        // The diameters are the heatmap variant's.
+        let heat = renderPrimaryTargets([PrimaryTarget(x: 20, y: 30, diameterPx: 20, visible: true),
+                                         PrimaryTarget(x: 48, y: 10, diameterPx: 20, visible: false)],
+                                        size: s, pixelSizeNm: 0.5, referenceDiameterNm: 20)
+        #expect(t.logDiameter == heat.logDiameter && t.weight == heat.weight)
+    }
+
+    @Test("the distance-map loss: zero at a perfect map, the gradient matches finite differences")
+    func distanceLoss() throws {
+        var rng = SplitMix64(seed: 5)
+        let shape = [2, 1, 4, 5]
+        func tensor(_ f: (Int) -> Float) -> Tensor { try! Tensor(shape: shape, data: (0..<40).map(f)) }
+        let distance = tensor { i -> Float in i % 4 == 0 ? 0 : Float(i % 5) / 5 + 0.1 }
+        let distanceWeight = tensor { i -> Float in i % 9 == 0 ? 0 : 1 }
+        let logD = tensor { _ in Float(rng.nextGaussian()) }
+        let weight = tensor { i -> Float in i % 3 == 0 ? 0.5 : 0 }
+        var values: [Float] = []
+        for _ in 0..<80 { values.append(Float(rng.nextGaussian())) }
+        var logits = try Tensor(shape: [2, 2, 4, 5], data: values)
+        let (loss, distanceLoss, sizeLoss, gradient) = distanceMapLoss(logits, distance: distance, distanceWeight: distanceWeight,
+                                                                       logDiameter: logD, sizeWeight: weight)
+        #expect(abs(loss - distanceLoss - sizeLoss) < 1e-5 && distanceLoss > 0 && sizeLoss > 0)
+        let eps: Float = 1e-2
+        for i in stride(from: 0, to: 80, by: 3) {
+            let x = logits.data[i]
+            logits.data[i] = x + eps
+            let up = distanceMapLoss(logits, distance: distance, distanceWeight: distanceWeight, logDiameter: logD, sizeWeight: weight).loss
+            logits.data[i] = x - eps
+            let down = distanceMapLoss(logits, distance: distance, distanceWeight: distanceWeight, logDiameter: logD, sizeWeight: weight).loss
+            logits.data[i] = x
+            let numeric: Float = (up - down) / (2 * eps)
+            #expect(abs(numeric - gradient.data[i]) < 2e-3, "logit \(i)")
+        }
+        // A map the sigmoid reproduces (targets strictly inside 0...1) and exact diameters: no loss.
+        let inside = tensor { i -> Float in Float(i % 5) / 5 + 0.1 }
+        var perfect = logits
+        for k in 0..<2 {
+            for i in 0..<20 {
+                let y = inside.data[k * 20 + i]
+                perfect.data[k * 40 + i] = log(y / (1 - y))
+                perfect.data[k * 40 + 20 + i] = logD.data[k * 20 + i]
+            }
+        }
+        #expect(distanceMapLoss(perfect, distance: inside, distanceWeight: distanceWeight, logDiameter: logD, sizeWeight: weight).loss < 1e-6)
+    }
+
     @Test("crops: a primary's target lands on its own pixel under every turn and flip")
     func crops() {
         let w = 300, h = 200
@@ -93,7 +151,13 @@ struct PrimaryTrainingTests {
 struct PrimaryTrainingRunTests {
     @Test("a short run on synthetic images exports a detector that PrimaryDetector loads, with its threshold and pixel size")
     func run() throws {
+        try run(target: nil)
+        try run(target: "distance")
+    }
+
+    func run(target: String?) throws {
         var c = TrainingConfiguration.primariesPreset
+        c.primaryTarget = target
         c.iterations = 3
         c.batchSize = 2
         c.cropSize = 64
@@ -108,6 +172,7 @@ struct PrimaryTrainingRunTests {
         let (_, metadata) = try SafeTensors.read(out + "/model.safetensors")
         #expect(metadata["task"] == "primaries" && metadata["model_pixel_size_nm"] == "1.0")
         #expect(metadata["peak_threshold"] != nil && metadata["reference_diameter_nm"] == "20.0")
+        #expect(metadata["primary_target"] == (target ?? "heatmap"))
         // Calibrated on the validation images: mirror averaging chosen, diameters rescaled.
         #expect(["true", "false"].contains(metadata["test_time_flips"] ?? "") && Double(metadata["diameter_scale"] ?? "") != nil)
         let detector = try PrimaryDetector(modelPath: out + "/model.safetensors")
@@ -131,6 +196,11 @@ struct PrimaryTrainingRunTests {
         c = .primariesPreset
         c.task = "boxes"
         #expect(throws: TrainingError.self) { try c.validate() }
+        c = .primariesPreset
+        c.primaryTarget = "boxes"
+        #expect(throws: TrainingError.self) { try c.validate() }
+        c.primaryTarget = "distance"
+        #expect(throws: Never.self) { try c.validate() }
     }
 }
 

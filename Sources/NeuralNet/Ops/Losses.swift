@@ -113,3 +113,56 @@ public func centerHeatmapLoss(_ logits: Tensor, heatmap: Tensor, logDiameter: Te
     return (heatLoss + sizeLoss, heatLoss, sizeLoss, gradient)
     }
 }
+
+/// The loss of a distance-map primary-particle detector, on logits [N, 2, H, W]: channel 0
+/// regresses `distance` (1 at a primary's centre, 0 at its rim and outside) through a sigmoid
+/// with a squared error weighted by `distanceWeight` and divided by the number of pixels inside
+/// a primary (where `distance` > 0), so that an image's loss does not shrink with its empty
+/// film; channel 1 the log diameter as in `centerHeatmapLoss` (`sizeWeight` x L1 over the
+/// summed weight, times `sizeFactor`). Peaks of the sigmoid then decode as the heatmap's do.
+/// - Returns: the total loss, its two parts and dL/dlogits.
+public func distanceMapLoss(_ logits: Tensor, distance: Tensor, distanceWeight: Tensor, logDiameter: Tensor, sizeWeight: Tensor,
+                            sizeFactor: Float = 1) -> (loss: Float, distanceLoss: Float, sizeLoss: Float, gradient: Tensor) {
+    NeuralNetProfile.measure(.loss) {
+    let (n, c, h, w) = logits.nchw
+    precondition(c == 2, "distanceMapLoss needs logits with 2 channels")
+    precondition(distance.shape == [n, 1, h, w] && distanceWeight.shape == distance.shape && logDiameter.shape == distance.shape
+                 && sizeWeight.shape == distance.shape, "targets must be [N, 1, H, W] like the logits")
+    let plane = h * w
+    var inside = 0.0, weightSum = 0.0
+    for v in distance.data where v > 0 { inside += 1 }
+    for v in sizeWeight.data { weightSum += Double(v) }
+    let distanceScale = Float(1 / max(inside, 1)), sizeScale = Float(Double(sizeFactor) / max(weightSum, 1e-6))
+    var gradient = Tensor(zeros: logits.shape)
+    var distanceParts = [Double](repeating: 0, count: n), sizeParts = [Double](repeating: 0, count: n)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: n) { k in
+        var dLoss = 0.0, size = 0.0
+        var g0 = [Float](repeating: 0, count: plane), g1 = [Float](repeating: 0, count: plane)
+        let xBase = k * 2 * plane, tBase = k * plane
+        for i in 0..<plane {
+            let x = logits.data[xBase + i]
+            let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+            let e = p - distance.data[tBase + i], dw = distanceWeight.data[tBase + i]
+            dLoss += Double(dw * e * e)
+            g0[i] = 2 * dw * e * p * (1 - p) * distanceScale
+            let sw = sizeWeight.data[tBase + i]
+            if sw > 0 {
+                let d = logits.data[xBase + plane + i] - logDiameter.data[tBase + i]
+                size += Double(sw * abs(d))
+                g1[i] = (d > 0 ? sw : d < 0 ? -sw : 0) * sizeScale
+            }
+        }
+        lock.lock()
+        distanceParts[k] = dLoss
+        sizeParts[k] = size
+        for i in 0..<plane {
+            gradient.data[xBase + i] = g0[i]
+            gradient.data[xBase + plane + i] = g1[i]
+        }
+        lock.unlock()
+    }
+    let distanceLoss = Float(distanceParts.reduce(0, +) * Double(distanceScale)), sizeLoss = Float(sizeParts.reduce(0, +) * Double(sizeScale))
+    return (distanceLoss + sizeLoss, distanceLoss, sizeLoss, gradient)
+    }
+}
