@@ -56,6 +56,18 @@ public struct InputList: Sendable, Equatable {
         }
         return out
     }
+
+    /// The inputs without the files that are another input's mask in `source`: where masks sit
+    /// beside their images (`STEM_mask.png`) and the images' folder is also the mask or truth
+    /// folder, the masks are not images to analyse. A file mask or no source changes nothing.
+    public func excludingMasks(in source: MaskSource?) -> InputList {
+        guard let source, case .folder = source else { return self }
+        func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        let masks = Set(files.compactMap { try? source.mask(for: $0) }.map(canonical))
+        var out = self
+        out.files = files.filter { !masks.contains(canonical($0)) }
+        return out
+    }
 }
 
 /// An input image ready for the methods: footer cropped, pixel size resolved. The pixel

@@ -87,7 +87,7 @@ struct Compare: ParsableCommand {
             configuration.sizing = try parseSizing(sizing)
             configuration.primaryModelPath = primaryModel
             let truthSource = try MaskSource(truth, option: "--truth", allowFile: false)
-            let batch = try pixelSizes.inputs(images + imagesOption)
+            let batch = try pixelSizes.inputs(images + imagesOption, truth: truthSource)
             let output = OutputFolder(out, inputs: batch.inputs.files, inputFolders: [truthSource.path])
             try output.check()
             let provenance = try RunProvenance(

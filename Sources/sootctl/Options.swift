@@ -38,8 +38,16 @@ struct PixelSizeOptions: ParsableArguments {
         return rule
     }
 
-    func inputs(_ arguments: [String], masks: MaskSource? = nil) throws -> BatchInputs {
-        try BatchInputs(inputs: InputList(arguments, recursive: recursive), pixelSizes: rule(), masks: masks)
+    /// The batch of `arguments`; files that are another input's mask in `masks` or `truth`
+    /// (masks kept beside their images) are left out, with a note.
+    func inputs(_ arguments: [String], masks: MaskSource? = nil, truth: MaskSource? = nil) throws -> BatchInputs {
+        let all = InputList(arguments, recursive: recursive)
+        let list = all.excludingMasks(in: masks).excludingMasks(in: truth)
+        if list.files.count < all.files.count {
+            let n = all.files.count - list.files.count
+            printError("note: \(n) input file(s) are the masks of other inputs and are not analysed as images")
+        }
+        return try BatchInputs(inputs: list, pixelSizes: rule(), masks: masks)
     }
 }
 

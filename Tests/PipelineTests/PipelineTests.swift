@@ -77,6 +77,11 @@ struct InputTests {
         #expect(try folder.mask(for: "/x/c.png").hasSuffix("m/c.png"))
         let examples = try MaskSource((exampleImage as NSString).deletingLastPathComponent, option: "--truth", allowFile: false)
         #expect(try examples.mask(for: exampleImage) == exampleTruth)
+        // The images' folder as the mask folder: the masks beside the images are not inputs.
+        let beside = InputList([besides])
+        #expect(beside.files.map { stem(of: $0) } == ["a", "c", "c_mask"])
+        #expect(beside.excludingMasks(in: folder).files.map { stem(of: $0) } == ["a", "c"])
+        #expect(beside.excludingMasks(in: nil) == beside && beside.excludingMasks(in: .file(exampleTruth)) == beside)
         #expect(throws: PipelineError.self) { try MaskSource(root.appendingPathComponent("m/a.tif").path, option: "--truth", allowFile: false) }
         let two = InputList([exampleImage, exampleTruth])
         #expect(throws: PipelineError.self) { try BatchInputs(inputs: two, masks: .file(exampleTruth)) }

@@ -97,6 +97,26 @@ struct CompareCommandTests {
         #expect(badMethod.status != 0 && badMethod.stderr.contains("magic"))
     }
 
+    @Test("compare with masks beside their images (STEM_mask.png, the images' folder as --truth): the mask is the truth, not an input")
+    func masksBesideImages() throws {
+        let root = TestPaths.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("Examples")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: example, toPath: folder.appendingPathComponent("synthetic_soot.png").path)
+        try FileManager.default.copyItem(atPath: exampleMask, toPath: folder.appendingPathComponent("synthetic_soot_mask.png").path)
+        let out = root.appendingPathComponent("out")
+        let result = try runSootctl(["compare", folder.path, "--truth", folder.path, "--classifiers", "kmeans",
+                                     "--sizing", "none", "--out", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("1 input file(s) are the masks of other inputs"))
+        let segmentation = try readCSV(out.appendingPathComponent("segmentation.csv"))
+        let raw = try #require(segmentation.first { $0[0] == "kmeans" && $0[1] == "raw" })
+        // k-means on the example against its true mask: 0.79 (the image against itself gave 0.04).
+        #expect(try #require(Double(raw[6])) > 0.75)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("overlays/synthetic_soot_mask_kmeans.png").path))
+    }
+
     @Test("compare: same inputs, same bytes; --resume keeps the finished images")
     func compareReproducibleAndResumable() throws {
         let (images, truth, out) = try exampleFolders()
