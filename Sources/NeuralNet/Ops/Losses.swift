@@ -63,54 +63,23 @@ public func binaryCrossEntropy(probabilities: Tensor, targets: Tensor) -> Float 
 public func centerHeatmapLoss(_ logits: Tensor, heatmap: Tensor, logDiameter: Tensor, sizeWeight: Tensor,
                               sizeFactor: Float = 1) -> (loss: Float, heatmapLoss: Float, sizeLoss: Float, gradient: Tensor) {
     NeuralNetProfile.measure(.loss) {
-    let (n, c, h, w) = logits.nchw
-    precondition(c == 2, "centerHeatmapLoss needs logits with 2 channels")
-    precondition(heatmap.shape == [n, 1, h, w] && logDiameter.shape == heatmap.shape && sizeWeight.shape == heatmap.shape,
-                 "targets must be [N, 1, H, W] like the logits")
-    let plane = h * w
-    var positives = 0.0, weightSum = 0.0
+    var positives = 0.0
     for v in heatmap.data where v >= 1 { positives += 1 }
-    for v in sizeWeight.data { weightSum += Double(v) }
-    let heatScale = Float(1 / max(positives, 1)), sizeScale = Float(Double(sizeFactor) / max(weightSum, 1e-6))
-    var gradient = Tensor(zeros: logits.shape)
-    var heatParts = [Double](repeating: 0, count: n), sizeParts = [Double](repeating: 0, count: n)
-    let lock = NSLock()
-    DispatchQueue.concurrentPerform(iterations: n) { k in
-        var heat = 0.0, size = 0.0
-        var g0 = [Float](repeating: 0, count: plane), g1 = [Float](repeating: 0, count: plane)
-        let xBase = k * 2 * plane, tBase = k * plane
-        for i in 0..<plane {
-            let x = logits.data[xBase + i], y = heatmap.data[tBase + i]
-            let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
-            // log p = -softplus(-x), log(1 - p) = -softplus(x), both stable.
-            let logP = -(max(-x, 0) + log1pf(expf(-abs(x)))), log1mP = -(max(x, 0) + log1pf(expf(-abs(x))))
-            if y >= 1 {
-                let q = (1 - p) * (1 - p)
-                heat -= Double(q * logP)
-                g0[i] = q * (2 * p * logP - (1 - p)) * heatScale
-            } else {
-                let r = (1 - y) * (1 - y), weight = r * r * p * p
-                heat -= Double(weight * log1mP)
-                g0[i] = weight * (p - 2 * (1 - p) * log1mP) * heatScale
-            }
-            let sw = sizeWeight.data[tBase + i]
-            if sw > 0 {
-                let d = logits.data[xBase + plane + i] - logDiameter.data[tBase + i]
-                size += Double(sw * abs(d))
-                g1[i] = (d > 0 ? sw : d < 0 ? -sw : 0) * sizeScale
-            }
+    let heatScale = Float(1 / max(positives, 1))
+    let (heat, size, gradient) = detectorLoss(logits, target: heatmap, logDiameter: logDiameter, sizeWeight: sizeWeight,
+                                              sizeFactor: sizeFactor, name: "centerHeatmapLoss") { x, y, _ in
+        let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+        // log p = -softplus(-x), log(1 - p) = -softplus(x), both stable.
+        let logP = -(max(-x, 0) + log1pf(expf(-abs(x)))), log1mP = -(max(x, 0) + log1pf(expf(-abs(x))))
+        if y >= 1 {
+            let q = (1 - p) * (1 - p)
+            return (-Double(q * logP), q * (2 * p * logP - (1 - p)) * heatScale)
         }
-        lock.lock()
-        heatParts[k] = heat
-        sizeParts[k] = size
-        for i in 0..<plane {
-            gradient.data[xBase + i] = g0[i]
-            gradient.data[xBase + plane + i] = g1[i]
-        }
-        lock.unlock()
+        let r = (1 - y) * (1 - y), weight = r * r * p * p
+        return (-Double(weight * log1mP), weight * (p - 2 * (1 - p) * log1mP) * heatScale)
     }
-    let heatLoss = Float(heatParts.reduce(0, +) * Double(heatScale)), sizeLoss = Float(sizeParts.reduce(0, +) * Double(sizeScale))
-    return (heatLoss + sizeLoss, heatLoss, sizeLoss, gradient)
+    let heatLoss = Float(heat * Double(heatScale))
+    return (heatLoss + size, heatLoss, size, gradient)
     }
 }
 
@@ -124,28 +93,47 @@ public func centerHeatmapLoss(_ logits: Tensor, heatmap: Tensor, logDiameter: Te
 public func distanceMapLoss(_ logits: Tensor, distance: Tensor, distanceWeight: Tensor, logDiameter: Tensor, sizeWeight: Tensor,
                             sizeFactor: Float = 1) -> (loss: Float, distanceLoss: Float, sizeLoss: Float, gradient: Tensor) {
     NeuralNetProfile.measure(.loss) {
-    let (n, c, h, w) = logits.nchw
-    precondition(c == 2, "distanceMapLoss needs logits with 2 channels")
-    precondition(distance.shape == [n, 1, h, w] && distanceWeight.shape == distance.shape && logDiameter.shape == distance.shape
-                 && sizeWeight.shape == distance.shape, "targets must be [N, 1, H, W] like the logits")
-    let plane = h * w
-    var inside = 0.0, weightSum = 0.0
+    precondition(distanceWeight.shape == distance.shape, "distanceWeight must have the shape of distance")
+    var inside = 0.0
     for v in distance.data where v > 0 { inside += 1 }
+    let distanceScale = Float(1 / max(inside, 1))
+    let (squared, size, gradient) = detectorLoss(logits, target: distance, logDiameter: logDiameter, sizeWeight: sizeWeight,
+                                                 sizeFactor: sizeFactor, name: "distanceMapLoss") { x, y, index in
+        let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+        let e = p - y, w = distanceWeight.data[index]
+        return (Double(w * e * e), 2 * w * e * p * (1 - p) * distanceScale)
+    }
+    let distanceLoss = Float(squared * Double(distanceScale))
+    return (distanceLoss + size, distanceLoss, size, gradient)
+    }
+}
+
+/// What both detector losses share, on logits [N, 2, H, W]: channel 0's loss and gradient from
+/// `centre(logit, target, index)` per pixel (summed, unscaled; the gradient already scaled),
+/// channel 1's `sizeWeight` x L1 to `logDiameter` over the summed weight times `sizeFactor`.
+/// - Returns: channel 0's summed loss, the size loss and dL/dlogits.
+func detectorLoss(_ logits: Tensor, target: Tensor, logDiameter: Tensor, sizeWeight: Tensor, sizeFactor: Float, name: String,
+                  centre: (_ logit: Float, _ target: Float, _ index: Int) -> (loss: Double, gradient: Float))
+    -> (centreLoss: Double, sizeLoss: Float, gradient: Tensor) {
+    let (n, c, h, w) = logits.nchw
+    precondition(c == 2, "\(name) needs logits with 2 channels")
+    precondition(target.shape == [n, 1, h, w] && logDiameter.shape == target.shape && sizeWeight.shape == target.shape,
+                 "targets must be [N, 1, H, W] like the logits")
+    let plane = h * w
+    var weightSum = 0.0
     for v in sizeWeight.data { weightSum += Double(v) }
-    let distanceScale = Float(1 / max(inside, 1)), sizeScale = Float(Double(sizeFactor) / max(weightSum, 1e-6))
+    let sizeScale = Float(Double(sizeFactor) / max(weightSum, 1e-6))
     var gradient = Tensor(zeros: logits.shape)
-    var distanceParts = [Double](repeating: 0, count: n), sizeParts = [Double](repeating: 0, count: n)
+    var centreParts = [Double](repeating: 0, count: n), sizeParts = [Double](repeating: 0, count: n)
     let lock = NSLock()
     DispatchQueue.concurrentPerform(iterations: n) { k in
-        var dLoss = 0.0, size = 0.0
+        var centreSum = 0.0, size = 0.0
         var g0 = [Float](repeating: 0, count: plane), g1 = [Float](repeating: 0, count: plane)
         let xBase = k * 2 * plane, tBase = k * plane
         for i in 0..<plane {
-            let x = logits.data[xBase + i]
-            let p: Float = x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
-            let e = p - distance.data[tBase + i], dw = distanceWeight.data[tBase + i]
-            dLoss += Double(dw * e * e)
-            g0[i] = 2 * dw * e * p * (1 - p) * distanceScale
+            let part = centre(logits.data[xBase + i], target.data[tBase + i], tBase + i)
+            centreSum += part.loss
+            g0[i] = part.gradient
             let sw = sizeWeight.data[tBase + i]
             if sw > 0 {
                 let d = logits.data[xBase + plane + i] - logDiameter.data[tBase + i]
@@ -154,7 +142,7 @@ public func distanceMapLoss(_ logits: Tensor, distance: Tensor, distanceWeight: 
             }
         }
         lock.lock()
-        distanceParts[k] = dLoss
+        centreParts[k] = centreSum
         sizeParts[k] = size
         for i in 0..<plane {
             gradient.data[xBase + i] = g0[i]
@@ -162,7 +150,5 @@ public func distanceMapLoss(_ logits: Tensor, distance: Tensor, distanceWeight: 
         }
         lock.unlock()
     }
-    let distanceLoss = Float(distanceParts.reduce(0, +) * Double(distanceScale)), sizeLoss = Float(sizeParts.reduce(0, +) * Double(sizeScale))
-    return (distanceLoss + sizeLoss, distanceLoss, sizeLoss, gradient)
-    }
+    return (centreParts.reduce(0, +), Float(sizeParts.reduce(0, +) * Double(sizeScale)), gradient)
 }
