@@ -44,3 +44,33 @@ func writeSyntheticMontage(realFolder: String, pixelSizes: String, out: String, 
     try ImageWriter.writePNG8(montage, to: out)
     print("wrote \(out): row 1 the shared real images (\(stems.prefix(4).joined(separator: ", "))), rows 2-3 synthetic (seed \(seed))")
 }
+
+/// `sootbench realism-set`: a test set of synthetic images with every realism ingredient
+/// (`SyntheticRealism`, the training generator's draws, with seeds no training run uses), at
+/// the model's pixel size (0.8 nm/px) with it in each PNG: `OUT/images/realism_SEED_NN.png`
+/// and `OUT/masks/` (the same names), for `sootctl compare` of models trained with and without
+/// each ingredient (Docs/Training.md). `ingredients` picks a subset ("all" by default).
+func writeRealismSet(out: String, count: Int, seed: UInt64, ingredients: String) throws {
+    let chosen: Set<SyntheticIngredient> = ingredients == "all" ? Set(SyntheticIngredient.allCases)
+        : Set(try ingredients.split(separator: ",").map { name -> SyntheticIngredient in
+            guard let i = SyntheticIngredient(rawValue: String(name)) else {
+                throw CocoaError(.formatting, userInfo: [NSLocalizedDescriptionKey: "realism-set: unknown ingredient \(name)"])
+            }
+            return i
+        })
+    let ps = 0.8
+    let realism = SyntheticRealism(ingredients: chosen, modelPixelSizeNm: ps)
+    for folder in ["images", "masks"] {
+        try FileManager.default.createDirectory(atPath: (out as NSString).appendingPathComponent(folder), withIntermediateDirectories: true)
+    }
+    for k in 0..<count {
+        var rng = SplitMix64(seed: seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15)
+        var (image, mask) = realism.image(using: &rng)
+        image.pixelSize = PixelSize(nanometersPerPixel: ps, source: .user)
+        mask.pixelSize = image.pixelSize
+        let name = String(format: "realism_%llu_%02d.png", seed, k)
+        try ImageWriter.writePNG8(image, to: (out as NSString).appendingPathComponent("images/" + name))
+        try ImageWriter.writeMask(mask, to: (out as NSString).appendingPathComponent("masks/" + name))
+    }
+    print("wrote \(count) image(s) with \(ingredients) ingredient(s) at \(ps) nm/px to \(out)/images and \(out)/masks (seed \(seed))")
+}

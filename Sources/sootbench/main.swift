@@ -387,6 +387,9 @@ do {
                                   pixelSizes: option("--pixel-sizes") ?? "Benchmarks/real_pixel_sizes.csv",
                                   out: option("--out") ?? "Docs/images/synthetic_realism_vs_real.png",
                                   seed: UInt64(option("--seed") ?? "13") ?? 13)
+    case "realism-set":
+        try writeRealismSet(out: option("--out") ?? "bench-out/realism-set", count: Int(option("--count") ?? "8") ?? 8,
+                            seed: UInt64(option("--seed") ?? "8801") ?? 8801, ingredients: option("--ingredients") ?? "all")
     case "write-example":
         // Regenerates the README example (Examples/synthetic_soot.png and its mask).
         let example = readmeExample()
