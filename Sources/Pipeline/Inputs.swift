@@ -233,15 +233,16 @@ public enum MaskSource: Sendable, Equatable {
         case let .file(p): return p
         case let .folder(folder):
             let name = stem(of: imagePath)
-            let image = URL(fileURLWithPath: imagePath).standardizedFileURL.resolvingSymlinksInPath().path
+            func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+            let image = canonical(imagePath)
+            // Only the entries named like the image are resolved (a folder may hold thousands).
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().filter {
-                guard imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) else { return false }
-                let path = URL(fileURLWithPath: (folder as NSString).appendingPathComponent($0))
-                    .standardizedFileURL.resolvingSymlinksInPath().path
-                return path != image
+                let s = Pipeline.stem(of: $0)
+                guard s == name || s == name + "_mask",
+                      imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) else { return false }
+                return canonical((folder as NSString).appendingPathComponent($0)) != image
             }
-            let match = entries.first { Pipeline.stem(of: $0) == name }
-                ?? entries.first { Pipeline.stem(of: $0) == name + "_mask" }
+            let match = entries.first { Pipeline.stem(of: $0) == name } ?? entries.first
             guard let match else { throw PipelineError.maskNotFound(image: imagePath, folder: folder) }
             return (folder as NSString).appendingPathComponent(match)
         }
